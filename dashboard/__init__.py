@@ -1,0 +1,1 @@
+"""What the dashboard pages share: data access, filters, charts, formatting."""

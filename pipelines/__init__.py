@@ -1,0 +1,1 @@
+"""Pipelines: everything that defines or writes the peer workforce warehouse."""

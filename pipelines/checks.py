@@ -1,0 +1,170 @@
+"""Reference and cross-report checks, set-based in DuckDB against what the warehouse already holds.
+
+The uploaded rows are registered as the relation `upload` (typed columns, `__row`, quarter_start,
+quarter_end). Each check is one query returning (row, column, value, message) for offending rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+
+from pipelines.contracts import PEER_ROLES
+from pipelines.findings import ERROR, WARNING, Finding
+
+PEERS = "(" + ", ".join(f"'{r}'" for r in PEER_ROLES) + ")"
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    severity: str
+    reports: tuple[str, ...]
+    sql: str
+    """Selects row, column, value, message; `$as_of` and `$ceiling` are bound as parameters."""
+
+
+REFERENCE_CHECKS = [
+    Check("unknown-agency", ERROR, ("headcount", "certification", "billing", "retention"), """
+        select u.__row, 'agency_id', u.agency_id,
+               'Agency ' || u.agency_id || ' is not in the state''s list of agencies. Check the id, or ask the '
+               || 'state office to add the agency.'
+        from upload u anti join agencies a using (agency_id)
+        where u.agency_id is not null"""),
+    Check("agency-inactive", ERROR, ("headcount", "certification", "billing", "retention"), """
+        select u.__row, 'quarter', u.quarter,
+               'Agency ' || u.agency_id || ' was not active in ' || u.quarter || ' (active '
+               || strftime(a.active_from, '%Y-%m-%d') || ' to ' || coalesce(strftime(a.active_to, '%Y-%m-%d'), 'now')
+               || '). Check the quarter.'
+        from upload u join agencies a using (agency_id)
+        where u.quarter_start is not null
+          and (u.quarter_end < a.active_from or u.quarter_start > a.active_to)"""),
+    Check("future-quarter", ERROR, ("headcount", "certification", "billing", "retention"), """
+        select u.__row, 'quarter', u.quarter,
+               'Quarter ' || u.quarter || ' has not ended yet (as of ' || strftime($as_of, '%Y-%m-%d')
+               || '). Report a quarter only after it ends.'
+        from upload u where u.quarter_end >= $as_of"""),
+    Check("unknown-credential", ERROR, ("certification",), """
+        select u.__row, 'credential_code', u.credential_code,
+               'Credential ''' || u.credential_code || ''' is not recognised by the state. Use a code from the '
+               || 'credentials list, or NONE.'
+        from upload u
+        where u.credential_code is not null and u.credential_code <> 'NONE'
+          and u.credential_code not in (select credential_code from credentials)"""),
+    Check("unknown-billing-code", ERROR, ("billing",), """
+        select u.__row, 'hcpcs', u.hcpcs || coalesce(' ' || u.modifier, ''),
+               'Billing code ' || u.hcpcs || coalesce(' with modifier ' || u.modifier, ' (no modifier)')
+               || ' is not a peer service code in the state fee schedule.'
+        from upload u
+        where u.hcpcs is not null and not exists (
+          select 1 from billing_codes c
+          where c.hcpcs = u.hcpcs and coalesce(c.modifier, '') = coalesce(u.modifier, ''))"""),
+    Check("billing-code-not-effective", ERROR, ("billing",), """
+        select u.__row, 'hcpcs', u.hcpcs || coalesce(' ' || u.modifier, ''),
+               'Billing code ' || u.hcpcs || coalesce(' ' || u.modifier, '') || ' was not in effect in '
+               || u.quarter || '. Use the code in force that quarter.'
+        from upload u
+        where u.quarter_start is not null
+          and exists (select 1 from billing_codes c
+                      where c.hcpcs = u.hcpcs and coalesce(c.modifier, '') = coalesce(u.modifier, ''))
+          and not exists (
+            select 1 from billing_codes c
+            where c.hcpcs = u.hcpcs and coalesce(c.modifier, '') = coalesce(u.modifier, '')
+              and c.effective_from <= u.quarter_end
+              and (c.effective_to is null or c.effective_to >= u.quarter_start))"""),
+]
+
+_PRIOR_QUARTER = """(case when right(g.quarter, 1) = '1'
+    then (cast(left(g.quarter, 4) as int) - 1)::varchar || '-Q4'
+    else left(g.quarter, 6) || (cast(right(g.quarter, 1) as int) - 1)::varchar end)"""
+
+CROSS_CHECKS = [
+    Check("headcount-flow-mismatch", WARNING, ("headcount",), f"""
+        with g as (
+          select agency_id, quarter, min(__row) as first_row,
+                 sum(headcount) filter (where role in {PEERS}) as peers
+          from upload group by all),
+        prior as (
+          select agency_id, quarter, sum(headcount) as peers from headcount
+          where role in {PEERS} group by all),
+        flow as (
+          select agency_id, quarter, count(*) filter (where event = 'HIRE') as hires,
+                 count(*) filter (where event = 'SEPARATION') as separations
+          from retention group by all)
+        select g.first_row, 'headcount', g.peers,
+               'Peer headcount ' || g.peers || ' in ' || g.quarter || ' does not follow from last quarter: '
+               || p.peers || ' + ' || f.hires || ' hires - ' || f.separations || ' separations = '
+               || (p.peers + f.hires - f.separations) || '. Check the headcount or the retention report.'
+        from g
+        join prior p on p.agency_id = g.agency_id and p.quarter = {_PRIOR_QUARTER}
+        join flow f on f.agency_id = g.agency_id and f.quarter = g.quarter
+        where abs(g.peers - (p.peers + f.hires - f.separations)) > greatest(2, 0.1 * g.peers)"""),
+    Check("certification-headcount-mismatch", WARNING, ("certification",), f"""
+        with g as (
+          select agency_id, quarter, min(__row) as first_row, count(distinct peer_id) as peers
+          from upload where role in {PEERS} group by all),
+        h as (
+          select agency_id, quarter, sum(headcount) as peers from headcount where role in {PEERS} group by all)
+        select g.first_row, 'peer_id', g.peers,
+               'The certification report lists ' || g.peers || ' peer workers but the headcount report for '
+               || g.quarter || ' has ' || h.peers || '. Every peer worker on staff needs one row.'
+        from g join h using (agency_id, quarter)
+        where abs(g.peers - h.peers) > greatest(1, 0.1 * h.peers)"""),
+    Check("billing-without-certified-peer", ERROR, ("billing",), """
+        with g as (
+          select agency_id, quarter, min(__row) as first_row, sum(units_billed) as units
+          from upload group by all having sum(units_billed) > 0),
+        c as (
+          select agency_id, quarter,
+                 count(*) filter (where status in ('CERTIFIED_ACTIVE', 'PROVISIONAL')) as billable
+          from certification group by all)
+        select g.first_row, 'units_billed', g.units,
+               'Medicaid units were billed in ' || g.quarter || ' but the certification report shows no '
+               || 'CERTIFIED_ACTIVE or PROVISIONAL peer. The state requires certification to bill peer services.'
+        from g join c using (agency_id, quarter) where c.billable = 0"""),
+    Check("units-per-fte-high", WARNING, ("billing",), f"""
+        with g as (
+          select agency_id, quarter, min(__row) as first_row, sum(units_billed) as units
+          from upload group by all),
+        h as (
+          select agency_id, quarter, sum(fte) as fte from headcount where role in {PEERS} group by all)
+        select g.first_row, 'units_billed', g.units,
+               round(g.units / h.fte) || ' units per peer FTE in ' || g.quarter || ' is above '
+               || $ceiling || ' (13 weeks x 40 hours x 4 units = 2,080 is the most possible). Check the units '
+               || 'or the FTE reported in the headcount report.'
+        from g join h using (agency_id, quarter)
+        where h.fte > 0 and g.units / h.fte > $ceiling"""),
+    Check("family-youth-code-adult-agency", WARNING, ("billing",), """
+        select u.__row, 'hcpcs', u.hcpcs || coalesce(' ' || u.modifier, ''),
+               'Code ' || u.hcpcs || coalesce(' ' || u.modifier, '') || ' is a ' || c.service_kind
+               || ' peer service, but agency ' || u.agency_id || ' is not listed as serving children.'
+        from upload u join agencies a using (agency_id)
+        join billing_codes c on c.hcpcs = u.hcpcs and coalesce(c.modifier, '') = coalesce(u.modifier, '')
+        where c.service_kind in ('family', 'youth') and not a.serves_children and u.units_billed > 0"""),
+]
+
+
+def run(con: duckdb.DuckDBPyConnection, kind: str, as_of: dt.date, cap: int, cross: bool,
+        billing_requires_certification: bool = True, ceiling: float = 1400) -> tuple[list[Finding], dict[str, int]]:
+    """Run the reference checks (and the cross-report checks when `cross`) on the registered `upload`."""
+    findings: list[Finding] = []
+    overflow: dict[str, int] = {}
+    checks = REFERENCE_CHECKS + (CROSS_CHECKS if cross else [])
+    for check in checks:
+        if kind not in check.reports:
+            continue
+        severity = check.severity
+        if check.code == "billing-without-certified-peer" and not billing_requires_certification:
+            severity = WARNING
+        params = {k: v for k, v in (("as_of", as_of), ("ceiling", ceiling)) if f"${k}" in check.sql}
+        rows = con.execute(f"select * from ({check.sql}) order by 1 limit {cap + 1}", params).fetchall()
+        if len(rows) > cap:
+            total = con.execute(f"select count(*) from ({check.sql})", params).fetchall()[0][0]
+            overflow[check.code] = total - cap
+            rows = rows[:cap]
+        for row, column, value, message in rows:
+            findings.append(Finding(check.code, f"Row {row}: {message}", row=row, column=column, value=value,
+                                    severity=severity))
+    return findings, overflow

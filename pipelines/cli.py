@@ -1,0 +1,270 @@
+"""Command line: python -m pipelines COMMAND (also installed as `peer-pipelines`).
+
+Exit codes: 0 success (valid / loaded / unchanged), 1 invalid or rejected or refused, 2 unusable
+(unreadable file, bad arguments, warehouse busy).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipelines import settings, warehouse
+from pipelines.contracts import REPORTS
+from pipelines.findings import Report
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+out = Console()
+err = Console(stderr=True)
+
+UNUSABLE = {"file-not-found", "file-too-large", "empty-file", "unsupported-format", "binary-file",
+            "encoding-error", "no-header", "unknown-report"}
+
+
+class ReportKind(str, Enum):
+    headcount = "headcount"
+    certification = "certification"
+    billing = "billing"
+    retention = "retention"
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class TableFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _open_writer():
+    try:
+        return warehouse.connect()
+    except warehouse.WarehouseBusy as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+
+
+def _check_quarter(quarter: Optional[str]) -> None:
+    import re
+
+    if quarter and not re.fullmatch(r"\d{4}-Q[1-4]", quarter):
+        err.print(f"[red]--quarter must look like 2026-Q1, not {quarter!r}.[/red]")
+        raise typer.Exit(2)
+
+
+def _exit_code(report: Report) -> int:
+    if any(f.code in UNUSABLE for f in report.errors):
+        return 2
+    return 0 if report.valid else 1
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err, transient=True, disable=not err.is_terminal)
+
+
+def print_report(report: Report, status: str | None = None, per_code: int = 20) -> None:
+    """Verdict first, then counts per finding code, then the first findings of each code."""
+    verdict = status or ("valid" if report.valid else "invalid")
+    colour = "green" if report.valid else "red"
+    kind = f" ({report.report} report)" if report.report else ""
+    out.print(f"[bold {colour}]{report.file}{kind}: {verdict}[/] - {report.rows} rows, "
+              f"{_total(report, 'error')} errors, "
+              f"{_total(report, 'warning')} warnings")
+    for note in report.notes:
+        out.print(f"  [dim]{note}[/dim]")
+    counts = report.counts()
+    if not counts:
+        return
+    summary = Table("code", "severity", "count", title="Findings per code", title_justify="left")
+    for code, n in counts.items():
+        summary.add_row(code, report.severity_of(code), str(n))
+    out.print(summary)
+    shown: dict[str, int] = {}
+    for f in sorted(report.findings, key=lambda f: (f.severity != "error", f.row or 0, f.column or "")):
+        shown[f.code] = shown.get(f.code, 0) + 1
+        if shown[f.code] <= per_code:
+            mark = "[red]error[/red]  " if f.severity == "error" else "[yellow]warning[/yellow]"
+            out.print(f"  {mark} {f.message} [dim]({f.code})[/dim]", highlight=False)
+    for code, n in counts.items():
+        if n > per_code:
+            out.print(f"  [dim]... and {n - per_code} more {code} (--format json lists them all)[/dim]")
+
+
+def _total(report: Report, severity: str) -> int:
+    return sum(n for code, n in report.counts().items() if report.severity_of(code) == severity)
+
+
+def _validation_connection():
+    """A read-only view of the warehouse for reference checks: the live file, else the snapshot, else none."""
+    import duckdb
+
+    for path in (settings.db_path(), settings.snapshot_path()):
+        if path.exists():
+            try:
+                return warehouse.connect(path, read_only=True)
+            except (warehouse.WarehouseBusy, duckdb.Error):
+                continue
+    return None
+
+
+@app.command()
+def init() -> None:
+    """Create the warehouse, or upgrade one made by an older version; reload reference data and views."""
+    con = _open_writer()
+    found = warehouse.init(con)
+    from pipelines import snapshot
+
+    snapshot.publish(con)
+    if found == 0:
+        out.print(f"Created {settings.db_path()} (schema version {warehouse.SCHEMA_VERSION}).")
+    elif found < warehouse.SCHEMA_VERSION:
+        out.print(f"Upgraded {settings.db_path()} from schema version {found} to {warehouse.SCHEMA_VERSION}.")
+    else:
+        out.print(f"{settings.db_path()} is up to date (schema version {found}); reference data and views "
+                  "refreshed.")
+
+
+@app.command()
+def demo() -> None:
+    """(Re)build the warehouse from the demo submissions in data/sample/ through the normal validate+load path."""
+    from pipelines.demo_load import build_demo
+
+    try:
+        summary = build_demo(progress=_progress())
+    except warehouse.WarehouseBusy as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    out.print(f"Demo warehouse built at {settings.db_path()}: {summary['loaded']} files loaded "
+              f"({summary['submissions']} submissions, {summary['rows']:,} rows), {summary['rejected']} rejected, "
+              f"in {summary['seconds']:.1f} s. Snapshot published at {settings.snapshot_path()}.")
+    if summary["rejected"]:
+        raise typer.Exit(1)
+
+
+def _run_files(files: list[Path], report: Optional[ReportKind], agency: Optional[str], quarter: Optional[str],
+               fmt: ReportFormat, load: bool, submitted_by: Optional[str]) -> None:
+    _check_quarter(quarter)
+    kind = report.value if report else None
+    con = _open_writer() if load else _validation_connection()
+    results, codes = [], []
+    with _progress() as progress:
+        task = progress.add_task("Validating" if not load else "Loading", total=len(files))
+        for path in files:
+            progress.update(task, description=f"{path.name}")
+            if not path.exists():
+                rep = Report(file=path.name)
+                from pipelines.findings import Finding
+
+                rep.add(Finding("file-not-found", f"No file at {path}."))
+                results.append((rep, "unusable"))
+                codes.append(2)
+                progress.advance(task)
+                continue
+            if load:
+                from pipelines.ingest import ingest
+
+                outcome = ingest(con, path, kind=kind, agency=agency, quarter=quarter, submitted_by=submitted_by)
+                rep, status = outcome.validated.report, outcome.status
+                code = _exit_code(rep) if status == "rejected" else 0
+                if status == "rejected" and code == 0:
+                    code = 1
+            else:
+                from pipelines.validation import validate
+
+                rep = validate(path, kind=kind, agency=agency, quarter=quarter, con=con).report
+                status, code = None, _exit_code(rep)
+            results.append((rep, status))
+            codes.append(code)
+            progress.advance(task)
+    if fmt == ReportFormat.json:
+        docs = [{**rep.as_dict(), **({"status": status} if status else {})} for rep, status in results]
+        out.print_json(json.dumps(docs[0] if len(docs) == 1 else docs, default=str))
+    else:
+        for rep, status in results:
+            print_report(rep, status)
+    raise typer.Exit(max(codes))
+
+
+FILES = typer.Argument(..., help="One or more CSV or XLSX report files.", show_default=False)
+REPORT_OPT = typer.Option(None, "--report", help="Report kind; inferred from the header when omitted.")
+AGENCY_OPT = typer.Option(None, "--agency", help="Agency id the file is for (required for a header-only file).")
+QUARTER_OPT = typer.Option(None, "--quarter", help="Quarter the file is for, YYYY-Qn.")
+FORMAT_OPT = typer.Option(ReportFormat.text, "--format", help="text for people, json for programs.")
+
+
+@app.command()
+def validate(files: list[Path] = FILES, report: Optional[ReportKind] = REPORT_OPT, agency: Optional[str] = AGENCY_OPT,
+             quarter: Optional[str] = QUARTER_OPT, format: ReportFormat = FORMAT_OPT) -> None:
+    """Check files without loading them. Exit 0 valid (warnings allowed), 1 invalid, 2 unusable."""
+    _run_files(files, report, agency, quarter, format, load=False, submitted_by=None)
+
+
+@app.command()
+def ingest(files: list[Path] = FILES, report: Optional[ReportKind] = REPORT_OPT, agency: Optional[str] = AGENCY_OPT,
+           quarter: Optional[str] = QUARTER_OPT, format: ReportFormat = FORMAT_OPT,
+           submitted_by: Optional[str] = typer.Option(None, "--submitted-by", help="Who submits the file.")) -> None:
+    """Validate, then load each file in one transaction. Exit 0 loaded or unchanged, 1 rejected, 2 unusable."""
+    _run_files(files, report, agency, quarter, format, load=True, submitted_by=submitted_by)
+
+
+@app.command()
+def query(sql: str = typer.Argument(..., help="One read-only SQL statement."),
+          format: TableFormat = typer.Option(TableFormat.table, "--format"),
+          max_rows: int = typer.Option(10_000, "--max-rows"),
+          timeout: float = typer.Option(5.0, "--timeout", help="Seconds before the query is stopped.")) -> None:
+    """Run read-only SQL on the published snapshot (sandboxed). A refused statement exits 1 with the reason."""
+    from pipelines import sandbox
+
+    try:
+        result = sandbox.run(sql, max_rows=max_rows, timeout_s=timeout)
+    except sandbox.Refused as exc:
+        err.print(f"[red]Refused:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    if format == TableFormat.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(result.columns)
+        writer.writerows(result.rows)
+    elif format == TableFormat.json:
+        out.print_json(json.dumps([dict(zip(result.columns, r)) for r in result.rows], default=str))
+    else:
+        table = Table(*result.columns)
+        for r in result.rows:
+            table.add_row(*["" if v is None else str(v) for v in r])
+        out.print(table)
+    if result.truncated:
+        err.print(f"[yellow]Showing the first {max_rows:,} rows.[/yellow]")
+
+
+@app.command()
+def export(directory: Path = typer.Argument(..., help="Folder to write Parquet files into.")) -> None:
+    """Write every table and view of the snapshot as Parquet (views materialised), with a schema README."""
+    from pipelines.export import export_parquet
+
+    try:
+        written = export_parquet(directory, progress=_progress())
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    out.print(f"Wrote {len(written)} Parquet files to {directory}.")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

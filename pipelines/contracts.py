@@ -1,0 +1,239 @@
+"""Report contracts: the single source of column names, types, allowed values and descriptions.
+
+Templates (data/templates), the data dictionary (docs/data-dictionary.md), the warehouse DDL and the
+Great Expectations suites (expectations/) are all generated from the definitions in this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ROLES = ("PEER_SPECIALIST_MH", "PEER_RECOVERY_SUD", "FAMILY_PEER", "YOUTH_PEER", "FORENSIC_PEER",
+         "PEER_SUPERVISOR", "CLINICAL_LICENSED")
+PEER_ROLES = ROLES[:5]
+"""Roles counted as peer workers (supervisors and clinicians are not)."""
+CERT_ROLES = ROLES[:6]
+FUNDING = ("MEDICAID_FFS", "MEDICAID_MCO", "SABG", "MHBG", "STATE_GF", "OPIOID_SETTLEMENT", "GRANT", "OTHER")
+CERT_STATUSES = ("IN_TRAINING", "PROVISIONAL", "CERTIFIED_ACTIVE", "EXPIRED_GRACE", "LAPSED", "SUSPENDED",
+                 "REVOKED", "NOT_REQUIRED")
+PAYER_TYPES = ("FFS", "MCO")
+EVENTS = ("HIRE", "SEPARATION", "ROLE_CHANGE", "PROMOTION")
+EMPLOYMENT_TYPES = ("FT", "PT")
+WAGE_BANDS = ("<15", "15-17.99", "18-20.99", "21-24.99", "25+")
+SEPARATION_TYPES = ("VOLUNTARY", "INVOLUNTARY", "OTHER")
+SEPARATION_REASONS = ("PAY", "BURNOUT", "ROLE_DRIFT", "NO_ADVANCEMENT", "OWN_HEALTH", "RELOCATION", "SCHOOL",
+                      "FUNDING_LOSS", "TERMINATED", "OTHER")
+AGENCY_TYPES = ("CMHC", "SUD_TREATMENT", "OTP", "RCO", "PEER_RUN", "HOSPITAL_ED", "INPATIENT_PSYCH",
+                "JAIL_REENTRY", "FQHC", "FAMILY_RUN", "YOUTH_ORG")
+OWNERSHIP = ("public", "nonprofit", "forprofit")
+POPULATIONS = ("MH", "SUD", "BOTH", "FAMILY", "YOUTH")
+SERVICE_KINDS = ("individual", "group", "family", "youth")
+
+AGENCY_ID_PATTERN = r"^AG\d{4,6}$"
+QUARTER_PATTERN = r"^\d{4}-Q[1-4]$"
+PEER_ID_PATTERN = r"^[A-Za-z0-9_-]{4,40}$"
+
+SQL_TYPES = {"str": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "date": "DATE", "bool": "BOOLEAN"}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a report or reference table."""
+
+    name: str
+    type: str  # str | int | float | date | bool
+    description: str
+    required: bool = True
+    allowed: tuple[str, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+    unit: str = ""
+    example: str = ""
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A table's columns plus its grain (the columns that identify one row within a submission)."""
+
+    name: str
+    title: str
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _id_columns() -> tuple[Column, ...]:
+    return (
+        Column("agency_id", "str", "State-assigned agency identifier, as in the agencies reference table.",
+               pattern=AGENCY_ID_PATTERN, example="AG0001"),
+        Column("quarter", "str", "Reporting quarter, written YYYY-Qn.", pattern=QUARTER_PATTERN, example="2026-Q1"),
+    )
+
+
+_COUNT = {"type": "int", "min": 0, "unit": "people"}
+
+REPORTS: dict[str, Contract] = {
+    "headcount": Contract(
+        "headcount", "Peer headcount",
+        "One row per role employed at the agency at quarter end (agency x quarter x role).",
+        _id_columns() + (
+            Column("role", "str", "Staff role; CLINICAL_LICENSED is the denominator of the peer-to-clinician ratio.",
+                   allowed=ROLES, example="PEER_RECOVERY_SUD"),
+            Column("headcount", description="People employed in the role at quarter end.", example="6", **_COUNT),
+            Column("headcount_fulltime", description="Of headcount, people working full time.", example="4",
+                   **_COUNT),
+            Column("fte", "float", "Full-time equivalents in the role at quarter end.", min=0, unit="FTE",
+                   example="5.0"),
+            Column("vacancies", description="Budgeted positions in the role that are unfilled at quarter end.",
+                   example="1", **_COUNT),
+            Column("trained_peer_supervisors", description=(
+                "Supervisors trained in peer supervision; only on PEER_SUPERVISOR rows, empty otherwise."),
+                required=False, example="", **_COUNT),
+            Column("primary_funding", "str", "Main funding source for the role's positions.", allowed=FUNDING,
+                   example="MEDICAID_MCO"),
+        ),
+        key=("role",),
+    ),
+    "certification": Contract(
+        "certification", "Peer certification",
+        "One row per peer worker on staff during the quarter.",
+        _id_columns() + (
+            Column("peer_id", "str", "Pseudonymous identifier, stable across quarters and reports. Never a name.",
+                   pattern=PEER_ID_PATTERN, example="P000123"),
+            Column("role", "str", "The peer worker's role.", allowed=CERT_ROLES, example="PEER_SPECIALIST_MH"),
+            Column("credential_code", "str", "Credential held, as in the credentials reference table, or NONE.",
+                   example="CPS"),
+            Column("status", "str", "Certification status at quarter end.", allowed=CERT_STATUSES,
+                   example="CERTIFIED_ACTIVE"),
+            Column("issue_date", "date", "Date the credential was issued (YYYY-MM-DD or M/D/YYYY).",
+                   required=False, example="2024-03-15"),
+            Column("expiration_date", "date", "Date the credential expires (YYYY-MM-DD or M/D/YYYY).",
+                   required=False, example="2026-03-15"),
+            Column("training_hours", "float", "Hours of peer training completed.", min=0, max=2000, unit="hours",
+                   example="46"),
+            Column("supervised_hours", "float", "Hours of supervised practice completed.", min=0, max=10000,
+                   unit="hours", example="500"),
+            Column("ce_hours_cycle", "float", "Continuing-education hours in the current renewal cycle.",
+                   min=0, max=500, unit="hours", example="12"),
+        ),
+        key=("peer_id",),
+    ),
+    "billing": Contract(
+        "billing", "Medicaid billing",
+        "One row per payer and billing code (agency x quarter x payer x code x modifier).",
+        _id_columns() + (
+            Column("payer_type", "str", "FFS (state fee-for-service) or MCO (managed care).", allowed=PAYER_TYPES,
+                   example="MCO"),
+            Column("payer_id", "str", "Payer identifier (MCO plan id, or the state FFS program id).",
+                   example="MCO-A"),
+            Column("hcpcs", "str", "HCPCS billing code, as in the billing_codes reference table.", example="H0038"),
+            Column("modifier", "str", "HCPCS modifier (HQ = group); empty when none.", required=False,
+                   example="HQ"),
+            Column("claims_submitted", description="Claims submitted in the quarter.", example="120",
+                   **{**_COUNT, "unit": "claims"}),
+            Column("claims_paid", description="Of those, claims paid.", example="100", **{**_COUNT, "unit": "claims"}),
+            Column("claims_denied", description="Of those, claims denied.", example="12",
+                   **{**_COUNT, "unit": "claims"}),
+            Column("units_billed", description="Service units billed (15 minutes each for H0038).", example="900",
+                   **{**_COUNT, "unit": "units"}),
+            Column("units_paid", description="Units paid.", example="780", **{**_COUNT, "unit": "units"}),
+            Column("units_denied", description="Units denied.", example="90", **{**_COUNT, "unit": "units"}),
+            Column("amount_billed", "float", "Dollars billed.", min=0, unit="USD", example="$12,150.00"),
+            Column("amount_paid", "float", "Dollars paid.", min=0, unit="USD", example="$10,530.00"),
+            Column("unique_beneficiaries", description="Distinct Medicaid members served under this code.",
+                   example="85", **_COUNT),
+        ),
+        key=("payer_type", "payer_id", "hcpcs", "modifier"),
+    ),
+    "retention": Contract(
+        "retention", "Peer retention",
+        "One row per employment event in the quarter (hire, separation, role change, promotion).",
+        _id_columns() + (
+            Column("peer_id", "str", "Pseudonymous identifier, the same as in the certification report.",
+                   pattern=PEER_ID_PATTERN, example="P000123"),
+            Column("event", "str", "What happened.", allowed=EVENTS, example="SEPARATION"),
+            Column("event_date", "date", "Date of the event; must fall inside the quarter.", example="2026-02-10"),
+            Column("hire_date", "date", "Date the peer worker was hired; on or before the event date.",
+                   example="2024-06-01"),
+            Column("employment_type", "str", "FT (full time) or PT (part time).", allowed=EMPLOYMENT_TYPES,
+                   example="FT"),
+            Column("hourly_wage_band", "str", "Hourly wage band in dollars.", allowed=WAGE_BANDS,
+                   example="18-20.99"),
+            Column("separation_type", "str", "Required for SEPARATION, empty otherwise.", required=False,
+                   allowed=SEPARATION_TYPES, example="VOLUNTARY"),
+            Column("separation_reason", "str", "Required for SEPARATION, empty otherwise.", required=False,
+                   allowed=SEPARATION_REASONS, example="BURNOUT"),
+        ),
+        key=("peer_id", "event", "event_date"),
+    ),
+}
+
+REFERENCE: dict[str, Contract] = {
+    "regions": Contract("regions", "Regions", "Planning regions of the state.", (
+        Column("region_id", "str", "Region identifier.", example="R1"),
+        Column("name", "str", "Region name."),
+        Column("population", "int", "Resident population.", min=0, unit="people"),
+        Column("pct_rural", "float", "Share of the population living in rural areas.", min=0, max=100, unit="%"),
+    ), key=("region_id",)),
+    "agencies": Contract("agencies", "Agencies", "Provider agencies that report to the state.", (
+        Column("agency_id", "str", "State-assigned agency identifier.", pattern=AGENCY_ID_PATTERN),
+        Column("name", "str", "Agency name."),
+        Column("region_id", "str", "Region the agency belongs to."),
+        Column("local_authority", "str", "County or local mental health / substance use authority."),
+        Column("agency_type", "str", "Kind of provider.", allowed=AGENCY_TYPES),
+        Column("ownership", "str", "public, nonprofit or forprofit.", allowed=OWNERSHIP),
+        Column("medicaid_enrolled", "bool", "Enrolled as a Medicaid provider."),
+        Column("serves_children", "bool", "Licensed to serve children and families."),
+        Column("active_from", "date", "First day the agency reports."),
+        Column("active_to", "date", "Last day the agency reports; empty while active.", required=False),
+        Column("contact_email", "str", "Reporting contact.", required=False),
+    ), key=("agency_id",)),
+    "credentials": Contract("credentials", "Credentials", "Peer credentials recognised by the state.", (
+        Column("credential_code", "str", "Credential code as agencies report it."),
+        Column("title", "str", "Credential title."),
+        Column("canonical_role", "str", "The role this credential certifies.", allowed=CERT_ROLES),
+        Column("population", "str", "Population served.", allowed=POPULATIONS),
+        Column("renewal_months", "int", "Months between renewals.", min=1),
+        Column("ce_hours_per_cycle", "int", "Continuing-education hours required per renewal cycle.", min=0),
+        Column("medicaid_billable", "bool", "Holders may bill Medicaid for peer services."),
+        Column("has_provisional", "bool", "A provisional (supervised) status exists."),
+    ), key=("credential_code",)),
+    "billing_codes": Contract("billing_codes", "Billing codes", "Medicaid codes for peer services.", (
+        Column("hcpcs", "str", "HCPCS code."),
+        Column("modifier", "str", "Modifier; empty when none.", required=False),
+        Column("description", "str", "Service description."),
+        Column("unit_minutes", "int", "Minutes per unit.", min=1, unit="minutes"),
+        Column("rate_per_unit", "float", "Medicaid fee per unit.", min=0, unit="USD"),
+        Column("max_units_day", "int", "Most units billable per member per day.", min=1),
+        Column("service_kind", "str", "individual, group, family or youth.", allowed=SERVICE_KINDS),
+        Column("effective_from", "date", "First day the code may be billed."),
+        Column("effective_to", "date", "Last day the code may be billed; empty while in force.", required=False),
+    ), key=("hcpcs", "modifier", "effective_from")),
+    "targets": Contract("targets", "Integration targets", "State policy targets for the integration index.", (
+        Column("component", "str", "Index component."),
+        Column("label", "str", "What the component measures."),
+        Column("target", "float", "Value that earns the full 100 points.", min=0),
+        Column("weight", "float", "Weight of the component in the index.", min=0),
+    ), key=("component",)),
+    "policy": Contract("policy", "Policy settings", "State policy switches used by validation and reporting.", (
+        Column("setting", "str", "Setting name."),
+        Column("value", "str", "Setting value."),
+        Column("description", "str", "What the setting does."),
+    ), key=("setting",)),
+}
+
+
+def report_kinds() -> list[str]:
+    return list(REPORTS)

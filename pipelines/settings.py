@@ -1,0 +1,52 @@
+"""Settings read from the environment, each with a default (see README, "Settings")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+REFERENCE_DIR = DATA / "reference"
+SAMPLE_DIR = DATA / "sample"
+TEMPLATE_DIR = DATA / "templates"
+EXPECTATIONS_DIR = ROOT / "expectations"
+
+SETTINGS: dict[str, tuple[str, str]] = {
+    "PEER_DB": ("data/warehouse.duckdb", "The warehouse file (read-write, owned by one process)."),
+    "PEER_SNAPSHOT": ("data/published/warehouse.duckdb", "Read-only copy for analysts, rewritten after each load."),
+    "PEER_AS_OF": ("", "Date (YYYY-MM-DD) used as 'today' by date rules; empty means the real date."),
+    "PEER_MAX_UPLOAD_MB": ("50", "Largest file accepted, in megabytes."),
+    "PEER_FINDINGS_DETAIL_CAP": ("10000", "Findings listed row by row per rule; beyond it, counts and a sample."),
+}
+
+
+def get(name: str) -> str:
+    return os.environ.get(name) or SETTINGS[name][0]
+
+
+def _path(name: str) -> Path:
+    p = Path(get(name))
+    return p if p.is_absolute() else ROOT / p
+
+
+def db_path() -> Path:
+    return _path("PEER_DB")
+
+
+def snapshot_path() -> Path:
+    return _path("PEER_SNAPSHOT")
+
+
+def as_of() -> dt.date:
+    value = get("PEER_AS_OF")
+    return dt.date.fromisoformat(value) if value else dt.date.today()
+
+
+def max_upload_bytes() -> int:
+    return int(float(get("PEER_MAX_UPLOAD_MB")) * 1024 * 1024)
+
+
+def findings_detail_cap() -> int:
+    return int(get("PEER_FINDINGS_DETAIL_CAP"))

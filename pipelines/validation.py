@@ -1,0 +1,149 @@
+"""Validate one agency file: read, structure, types, GX value rules, reference and cross-report checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines import checks, gx_runner, settings, warehouse
+from pipelines.coercion import type_cells
+from pipelines.contracts import REPORTS
+from pipelines.findings import ERROR, Finding, Report
+from pipelines.reading import ROW, Unreadable, read_file
+from pipelines.structure import infer_report, map_columns
+from pipelines.suites import DERIVED, QUARTER_END, QUARTER_START
+
+STOP_CODES = {"missing-column", "misspelled-column", "duplicate-column", "blank-header"}
+
+
+@dataclass
+class Validated:
+    """The report plus, when the file could be typed, the rows ready to load."""
+
+    report: Report
+    typed: pl.DataFrame | None = None
+    groups: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str | None:
+        return self.report.report
+
+
+def resolve_as_of(con: duckdb.DuckDBPyConnection | None) -> dt.date:
+    """PEER_AS_OF if set, else the warehouse's recorded as-of date (the demo pins one), else today."""
+    if settings.get("PEER_AS_OF") or con is None:
+        return settings.as_of()
+    stored = warehouse.get_setting(con, "as_of")
+    return dt.date.fromisoformat(stored) if stored else settings.as_of()
+
+
+def derive_columns(typed: pl.DataFrame, kind: str) -> pl.DataFrame:
+    """Quarter bounds and paid+denied sums that the GX pair rules compare against."""
+    parts = pl.col("quarter").str.extract_groups(r"^(\d{4})-Q([1-4])$")
+    year = parts.struct.field("1").cast(pl.Int32)
+    q = parts.struct.field("2").cast(pl.Int32)
+    start = pl.date(year, q * 3 - 2, 1)
+    exprs = [start.alias(QUARTER_START), start.dt.offset_by("3mo").dt.offset_by("-1d").alias(QUARTER_END)]
+    for name, (a, b) in DERIVED.get(kind, {}).items():
+        exprs.append((pl.col(a) + pl.col(b)).alias(name))
+    return typed.with_columns(exprs)
+
+
+def validate(path: Path | str, data: bytes | None = None, *, kind: str | None = None, agency: str | None = None,
+             quarter: str | None = None, con: duckdb.DuckDBPyConnection | None = None) -> Validated:
+    """Validate a file; `con` (a warehouse cursor) enables reference and cross-report checks."""
+    report = Report(file=Path(path).name)
+    cap = settings.findings_detail_cap()
+    try:
+        raw = read_file(path, data)
+    except Unreadable as exc:
+        report.add(exc.finding)
+        if data is not None or Path(path).exists():
+            from pipelines.reading import sha256_of
+            report.sha256 = sha256_of(data if data is not None else Path(path).read_bytes())
+        return Validated(report)
+    report.sha256, report.notes = raw.sha256, list(raw.notes)
+    report.rows = raw.frame.height
+    guessed = infer_report(raw.headers)
+    if kind is None:
+        kind = guessed
+        if kind is None:
+            report.add(Finding("unknown-report", "Could not tell which report this is from its header row ("
+                               + ", ".join(raw.headers[:8]) + "). Use the template's header, or choose the "
+                               "report kind (--report)."))
+            return Validated(report)
+        report.notes.append(f"Recognised as the {kind} report from its header.")
+    elif guessed and guessed != kind:
+        report.add(Finding("wrong-report", f"This file looks like the {guessed} report, not the {kind} report. "
+                           "Choose the right report kind or upload the right file."))
+        report.report = kind
+        return Validated(report)
+    report.report = kind
+    contract = REPORTS[kind]
+    fixed = {k: v for k, v in (("agency_id", agency), ("quarter", quarter)) if v}
+    mapping = map_columns(raw.headers, contract, provided=set(fixed))
+    for f in raw.findings + mapping.findings:
+        report.add(f)
+    if any(f.code in STOP_CODES and f.severity == ERROR for f in report.findings):
+        return Validated(report)
+    typed, type_findings, overflow = type_cells(raw.frame, contract, mapping.positions, fixed, cap)
+    for f in type_findings:
+        report.add(f)
+    _check_fixed(report, typed, fixed, mapping.positions)
+    if typed.is_empty():
+        if not (agency and quarter):
+            report.add(Finding("no-rows", "The file has a header but no rows. To report that there is nothing "
+                               "for a quarter, upload it with the agency and quarter chosen."))
+            return Validated(report)
+        report.notes.append(f"No rows: recorded as 'nothing to report' for {agency} {quarter}.")
+    typed = derive_columns(typed, kind)
+    gx_findings, gx_overflow = gx_runner.run(kind, typed, cap)
+    typed_cells = {(f.row, f.column) for f in type_findings}
+    for f in gx_findings:
+        if (f.row, f.column) not in typed_cells:
+            report.add(f)
+    _merge(overflow, gx_overflow)
+    if con is not None:
+        con.register("upload", typed)
+        try:
+            as_of = resolve_as_of(con)
+            ref, ref_overflow = checks.run(
+                con, kind, as_of, cap, cross=True,
+                billing_requires_certification=warehouse.policy(
+                    con, "certification_required_for_billing", "true").lower() == "true",
+                ceiling=float(warehouse.policy(con, "units_per_fte_ceiling", "1400")))
+        finally:
+            con.unregister("upload")
+        for f in ref:
+            report.add(f)
+        _merge(overflow, ref_overflow)
+    else:
+        report.notes.append("No warehouse available: reference and cross-report checks were not run.")
+    _merge(report.truncated, overflow)
+    groups = typed.select("agency_id", "quarter").unique().sort("agency_id", "quarter").rows()
+    if typed.is_empty():
+        groups = [(agency, quarter)]
+    return Validated(report, typed.drop(QUARTER_START, QUARTER_END, *DERIVED.get(kind, {})), groups)
+
+
+def _check_fixed(report: Report, typed: pl.DataFrame, fixed: dict[str, str], positions: dict) -> None:
+    """When the upload names an agency or quarter, every row in the file must agree with it."""
+    for column, expected in fixed.items():
+        if positions.get(column) is None:
+            continue
+        bad = typed.filter(pl.col(column).is_not_null() & (pl.col(column) != expected)).select(ROW, column)
+        for row, value in bad.head(20).iter_rows():
+            report.add(Finding(f"{column.split('_')[0]}-mismatch", f"Row {row}: {column} is {value} but this "
+                               f"upload is for {expected}. Upload each {column.replace('_id', '')}'s rows "
+                               "separately, or correct the value.", row=row, column=column, value=value))
+        if bad.height > 20:
+            report.truncated[f"{column.split('_')[0]}-mismatch"] = bad.height - 20
+
+
+def _merge(into: dict[str, int], more: dict[str, int]) -> None:
+    for code, n in more.items():
+        into[code] = into.get(code, 0) + n

@@ -1,0 +1,158 @@
+"""The DuckDB warehouse: opening it (one writer), its schema, migrations and reference data."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import duckdb
+
+from pipelines import settings
+from pipelines.contracts import REFERENCE, REPORTS, Contract
+
+SCHEMA_VERSION = 2
+WRITE_LOCK = threading.RLock()
+"""Serialises writers inside one process (DuckDB serialises nothing across our cursors for us)."""
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds the warehouse file open for writing."""
+
+
+def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse; a file locked by another process raises WarehouseBusy, never waits."""
+    path = Path(path or settings.db_path())
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            holder = re.search(r"PID (\d+)", str(exc))
+            who = f" (process {holder.group(1)})" if holder else ""
+            raise WarehouseBusy(
+                f"Warehouse busy: {path.name} is open for writing in another program{who}. "
+                "Wait for it to finish (or stop the dashboard) and try again.") from exc
+        raise
+
+
+def _fact_ddl(contract: Contract) -> str:
+    cols = ",\n  ".join(f"{c.name} {c.sql_type}" for c in contract.columns)
+    return (f"create table if not exists {contract.name} (\n  submission_id bigint not null,\n"
+            f"  source_row bigint,\n  {cols}\n)")
+
+
+def _reference_ddl(contract: Contract) -> str:
+    cols = ",\n  ".join(f"{c.name} {c.sql_type}" for c in contract.columns)
+    return f"create table if not exists {contract.name} (\n  {cols}\n)"
+
+
+SUBMISSIONS_DDL = """
+create sequence if not exists submission_seq start 1;
+create table if not exists submissions (
+  submission_id bigint primary key default nextval('submission_seq'),
+  agency_id varchar,
+  quarter varchar,
+  report varchar not null,
+  file_name varchar,
+  sha256 varchar not null,
+  rows bigint not null,
+  status varchar not null,           -- accepted | rejected
+  submitted_by varchar,
+  submitted_at timestamp not null default current_timestamp,
+  superseded_by bigint,
+  error_count integer not null default 0,
+  warning_count integer not null default 0
+);
+create table if not exists submission_findings (
+  submission_id bigint not null,
+  severity varchar not null,
+  code varchar not null,
+  row bigint,
+  "column" varchar,
+  value varchar,
+  message varchar not null
+);
+create table if not exists warehouse_settings (name varchar primary key, value varchar);
+"""
+
+
+def _migrate_1_to_2(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 2 added warning counts to submissions and the findings table."""
+    cols = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_name = 'submissions'").fetchall()}
+    if "warning_count" not in cols:
+        con.execute("alter table submissions add column error_count integer default 0")
+        con.execute("alter table submissions add column warning_count integer default 0")
+
+
+MIGRATIONS = {2: _migrate_1_to_2}
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'schema_version'").fetchall()[0][0]
+    if not exists:
+        return 0
+    return con.execute("select coalesce(max(version), 0) from schema_version").fetchall()[0][0]
+
+
+def init(con: duckdb.DuckDBPyConnection) -> int:
+    """Create or upgrade the schema, reload reference data and recreate the metric views.
+
+    Returns the schema version found before the upgrade (0 for a new file).
+    """
+    from pipelines import metrics  # views depend on tables created here
+
+    with WRITE_LOCK:
+        found = schema_version(con)
+        con.execute("begin")
+        try:
+            con.execute("create table if not exists schema_version (version integer, applied_at timestamp "
+                        "default current_timestamp)")
+            for version in range(max(found, 1) + 1, SCHEMA_VERSION + 1):
+                if found and version in MIGRATIONS:
+                    MIGRATIONS[version](con)
+            con.execute(SUBMISSIONS_DDL)
+            for contract in REPORTS.values():
+                con.execute(_fact_ddl(contract))
+            for contract in REFERENCE.values():
+                con.execute(_reference_ddl(contract))
+            load_reference(con)
+            metrics.create_views(con)
+            if found < SCHEMA_VERSION:
+                con.execute("insert into schema_version (version) values (?)", [SCHEMA_VERSION])
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+    return found
+
+
+def load_reference(con: duckdb.DuckDBPyConnection, folder: Path | None = None) -> None:
+    """Replace the reference tables with the CSV files in data/reference (state-maintained)."""
+    folder = folder or settings.REFERENCE_DIR
+    for contract in REFERENCE.values():
+        path = folder / f"{contract.name}.csv"
+        if not path.exists():
+            continue
+        types = {c.name: c.sql_type for c in contract.columns}
+        con.execute(f"delete from {contract.name}")
+        con.execute(
+            f"insert into {contract.name} by name select * from read_csv(?, header = true, columns = ?, "
+            "nullstr = '')", [str(path), types])
+
+
+def get_setting(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    rows = con.execute("select value from warehouse_settings where name = ?", [name]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def set_setting(con: duckdb.DuckDBPyConnection, name: str, value: str | None) -> None:
+    con.execute("insert or replace into warehouse_settings values (?, ?)", [name, value])
+
+
+def policy(con: duckdb.DuckDBPyConnection, name: str, default: str) -> str:
+    rows = con.execute("select value from policy where setting = ?", [name]).fetchall()
+    return rows[0][0] if rows else default
