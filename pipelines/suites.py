@@ -35,8 +35,10 @@ def _pair(code: str, a: str, b: str, report_as: str, fix: str, or_equal: bool = 
                  or_equal=or_equal, ignore_row_if="either_value_is_missing", **kw)
 
 
-def _when(condition: str) -> dict:
-    return {"row_condition": condition, "condition_parser": "pandas"}
+def _when(column: str, operator: str, value: str) -> dict:
+    """Apply a rule only to rows where `column operator value` (GX 1.x condition objects, as JSON)."""
+    return {"row_condition": {"type": "comparison", "column": {"name": column}, "operator": operator,
+                              "parameter": value}}
 
 
 def _column_rules(contract: Contract) -> list[dict]:
@@ -72,7 +74,7 @@ def _report_rules(kind: str) -> list[dict]:
                   "FTE cannot exceed headcount (one person is at most 1.0 FTE)."),
             _rule("expect_column_values_to_be_null", "supervisor-count-on-wrong-role", "trained_peer_supervisors",
                   "Leave trained_peer_supervisors empty except on the PEER_SUPERVISOR row.",
-                  column="trained_peer_supervisors", **_when('role != "PEER_SUPERVISOR"')),
+                  column="trained_peer_supervisors", **_when("role", "!=", "PEER_SUPERVISOR")),
             _pair("trained-supervisors-exceed-headcount", "headcount", "trained_peer_supervisors",
                   "trained_peer_supervisors", "Trained supervisors cannot exceed the supervisors' headcount."),
         ]
@@ -80,10 +82,10 @@ def _report_rules(kind: str) -> list[dict]:
         return [
             _pair("certified-but-expired", "expiration_date", QUARTER_END, "expiration_date",
                   "A CERTIFIED_ACTIVE credential must not expire before the quarter ends: correct the date or "
-                  "report the status as EXPIRED_GRACE or LAPSED.", **_when('status == "CERTIFIED_ACTIVE"')),
+                  "report the status as EXPIRED_GRACE or LAPSED.", **_when("status", "==", "CERTIFIED_ACTIVE")),
             _rule("expect_column_values_to_not_be_null", "certified-without-expiration", "expiration_date",
                   "Give the expiration date of every CERTIFIED_ACTIVE credential.", column="expiration_date",
-                  **_when('status == "CERTIFIED_ACTIVE"')),
+                  **_when("status", "==", "CERTIFIED_ACTIVE")),
             _pair("expiration-before-issue", "expiration_date", "issue_date", "expiration_date",
                   "The expiration date must come after the issue date.", or_equal=False),
         ]
@@ -105,10 +107,10 @@ def _report_rules(kind: str) -> list[dict]:
             _pair("hire-after-event", "event_date", "hire_date", "hire_date",
                   "The hire date must be on or before the event date."),
             *[_rule("expect_column_values_to_not_be_null", "separation-detail-missing", c,
-                    f"Give {c} for every SEPARATION.", column=c, **_when('event == "SEPARATION"'))
+                    f"Give {c} for every SEPARATION.", column=c, **_when("event", "==", "SEPARATION"))
               for c in ("separation_type", "separation_reason")],
             *[_rule("expect_column_values_to_be_null", "separation-detail-not-allowed", c,
-                    f"Leave {c} empty unless the event is SEPARATION.", column=c, **_when('event != "SEPARATION"'))
+                    f"Leave {c} empty unless the event is SEPARATION.", column=c, **_when("event", "!=", "SEPARATION"))
               for c in ("separation_type", "separation_reason")],
         ]
     return []

@@ -1,0 +1,84 @@
+"""Generated files: report templates, the data dictionary, the GX suites and the metric definitions.
+
+`python -m pipelines.docgen` rewrites them all; tests fail when a committed copy drifts from these.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipelines.contracts import REFERENCE, REPORTS, Contract
+from pipelines.settings import ROOT, TEMPLATE_DIR
+
+DICTIONARY = ROOT / "docs" / "data-dictionary.md"
+METRICS_DOC = ROOT / "docs" / "metrics.md"
+
+
+def template_csv(contract: Contract) -> str:
+    """A blank report: the header row only, in contract order."""
+    return ",".join(contract.names) + "\n"
+
+
+def _rules(col) -> str:
+    parts = ["required" if col.required else "optional"]
+    if col.allowed:
+        parts.append("one of " + ", ".join(f"`{v}`" for v in col.allowed))
+    if col.min is not None:
+        parts.append(f">= {col.min:g}")
+    if col.max is not None:
+        parts.append(f"<= {col.max:g}")
+    if col.pattern:
+        parts.append(f"format `{col.pattern}`")
+    return "; ".join(parts)
+
+
+def _table(contract: Contract) -> list[str]:
+    lines = ["| column | type | unit | rules | description | example |", "|---|---|---|---|---|---|"]
+    for col in contract.columns:
+        lines.append(f"| `{col.name}` | {col.type} | {col.unit} | {_rules(col)} | {col.description} | "
+                     f"{col.example} |")
+    return lines
+
+
+def data_dictionary() -> str:
+    lines = ["# Data dictionary", "",
+             "Generated from `pipelines/contracts.py` by `python -m pipelines.docgen`; do not edit by hand.", "",
+             "Every report file has a header row with these column names (case, spaces and underscores in "
+             "headers are ignored). Blank templates are in `data/templates/`. Numbers may carry `$` and "
+             "thousands separators; dates may be written `YYYY-MM-DD` or `M/D/YYYY`.", "",
+             "## Quarterly reports", ""]
+    for contract in REPORTS.values():
+        key = ", ".join(("agency_id", "quarter", *contract.key))
+        lines += [f"### {contract.title} (`{contract.name}`)", "", contract.description,
+                  f"One row per ({key}).", "", *_table(contract), ""]
+    lines += ["The value rules beyond single columns (for example `headcount_fulltime <= headcount`) are listed "
+              "in `expectations/<report>.json`; reference and cross-report checks in `pipelines/checks.py`.", "",
+              "## Reference tables (maintained by the state, `data/reference/`)", ""]
+    for contract in REFERENCE.values():
+        lines += [f"### {contract.title} (`{contract.name}`)", "", contract.description, "", *_table(contract), ""]
+    return "\n".join(lines)
+
+
+def expected_files() -> dict[Path, str]:
+    """Every generated file and its expected content (suites excluded: they need GX to build)."""
+    from pipelines import metrics
+
+    files = {TEMPLATE_DIR / f"{c.name}.csv": template_csv(c) for c in REPORTS.values()}
+    files[DICTIONARY] = data_dictionary()
+    files[METRICS_DOC] = metrics.metrics_markdown()
+    return files
+
+
+def main() -> None:
+    from pipelines import suites
+
+    for path, text in expected_files().items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        print(f"wrote {path.relative_to(ROOT)}")
+    for path in suites.write_suites():
+        print(f"wrote {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+-- kpi_certification_status: certification status mix of peer workers (peer roles only) per quarter at
+-- agency, region and state level, by role and for all peer roles together (role = 'ALL').
+create or replace view kpi_certification_status as
+with peers as (
+    select
+        c.agency_id,
+        a.region_id,
+        c.quarter,
+        c.role,
+        c.status,
+        c.peer_id
+    from certification as c
+    inner join dim_role as r on r.role = c.role and r.is_peer
+    left join agencies as a on a.agency_id = c.agency_id
+),
+
+by_level as (
+    select
+        case
+            when grouping(agency_id) = 0 then 'agency'
+            when grouping(region_id) = 0 then 'region'
+            else 'state'
+        end as level,
+        region_id,
+        agency_id,
+        quarter,
+        case when grouping(role) = 1 then 'ALL' else role end as role,
+        status,
+        count(*) as peer_count
+    from peers
+    group by grouping sets (
+        (region_id, agency_id, quarter, role, status),
+        (region_id, agency_id, quarter, status),
+        (region_id, quarter, role, status),
+        (region_id, quarter, status),
+        (quarter, role, status),
+        (quarter, status)
+    )
+),
+
+with_entity as (
+    select
+        level,
+        case level when 'agency' then agency_id when 'region' then region_id else 'STATE' end as entity_id,
+        region_id,
+        agency_id,
+        quarter,
+        role,
+        status,
+        peer_count
+    from by_level
+    where not (level = 'region' and region_id is null)
+),
+
+final as (
+    select
+        *,
+        100.0 * peer_count / sum(peer_count) over (partition by level, entity_id, quarter, role) as status_share_pct
+    from with_entity
+)
+
+select * from final

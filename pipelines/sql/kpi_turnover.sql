@@ -1,0 +1,84 @@
+-- kpi_turnover: annualized peer turnover over a rolling window of the current and 3 preceding quarters,
+-- per agency, region and state. Only quarters in the window with a headcount report count (for both
+-- the separations and the average headcount):
+--   annualized_turnover_pct = 100 * separations / average peer headcount * 4 / quarters in window.
+create or replace view kpi_turnover as
+with agency_quarter as (
+    select
+        region_id,
+        agency_id,
+        quarter,
+        quarter_ordinal,
+        peer_headcount_count,
+        case when headcount_reported then separations_count end as separations_count
+    from int_agency_quarter
+),
+
+level_quarter as (
+    select
+        case
+            when grouping(agency_id) = 0 then 'agency'
+            when grouping(region_id) = 0 then 'region'
+            else 'state'
+        end as level,
+        region_id,
+        agency_id,
+        quarter,
+        quarter_ordinal,
+        sum(peer_headcount_count) as peer_headcount_count,
+        sum(separations_count) as separations_count
+    from agency_quarter
+    group by grouping sets (
+        (region_id, agency_id, quarter, quarter_ordinal),
+        (region_id, quarter, quarter_ordinal),
+        (quarter, quarter_ordinal)
+    )
+),
+
+with_entity as (
+    select
+        level,
+        case level when 'agency' then agency_id when 'region' then region_id else 'STATE' end as entity_id,
+        region_id,
+        agency_id,
+        quarter,
+        quarter_ordinal,
+        peer_headcount_count,
+        separations_count
+    from level_quarter
+    where not (level = 'region' and region_id is null)
+),
+
+windowed as (
+    select
+        *,
+        count(peer_headcount_count) over rolling as window_quarters_count,
+        sum(separations_count) over rolling as window_separations_count,
+        avg(peer_headcount_count) over rolling as window_avg_peer_headcount
+    from with_entity
+    window rolling as (
+        partition by level, entity_id
+        order by quarter_ordinal
+        range between 3 preceding and current row
+    )
+),
+
+final as (
+    select
+        level,
+        entity_id,
+        region_id,
+        agency_id,
+        quarter,
+        quarter_ordinal,
+        peer_headcount_count,
+        separations_count,
+        window_quarters_count,
+        window_separations_count,
+        window_avg_peer_headcount,
+        100.0 * window_separations_count / nullif(window_avg_peer_headcount, 0)
+            * 4 / nullif(window_quarters_count, 0) as annualized_turnover_pct
+    from windowed
+)
+
+select * from final

@@ -1,0 +1,73 @@
+-- kpi_workforce_by_role: headcount, FTE and vacancies by role and setting (agency_type) per quarter at
+-- agency, region and state level. agency_type = 'ALL' on the rows that sum over every setting.
+create or replace view kpi_workforce_by_role as
+with rows_with_agency as (
+    select
+        h.agency_id,
+        a.region_id,
+        a.agency_type,
+        h.quarter,
+        h.role,
+        h.headcount,
+        h.headcount_fulltime,
+        h.fte,
+        h.vacancies,
+        h.trained_peer_supervisors
+    from headcount as h
+    left join agencies as a on a.agency_id = h.agency_id
+),
+
+by_level as (
+    select
+        case
+            when grouping(agency_id) = 0 then 'agency'
+            when grouping(region_id) = 0 then 'region'
+            else 'state'
+        end as level,
+        region_id,
+        agency_id,
+        case when grouping(agency_type) = 1 then 'ALL' else agency_type end as agency_type,
+        quarter,
+        role,
+        count(distinct agency_id) as agencies_count,
+        cast(sum(headcount) as bigint) as headcount_count,
+        cast(sum(headcount_fulltime) as bigint) as fulltime_count,
+        sum(fte) as fte,
+        cast(sum(vacancies) as bigint) as vacancy_count,
+        cast(sum(trained_peer_supervisors) as bigint) as trained_supervisor_count
+    from rows_with_agency
+    group by grouping sets (
+        (region_id, agency_id, agency_type, quarter, role),
+        (region_id, agency_type, quarter, role),
+        (region_id, quarter, role),
+        (agency_type, quarter, role),
+        (quarter, role)
+    )
+),
+
+final as (
+    select
+        b.level,
+        case b.level when 'agency' then b.agency_id when 'region' then b.region_id else 'STATE' end as entity_id,
+        b.region_id,
+        b.agency_id,
+        b.agency_type,
+        b.quarter,
+        b.role,
+        r.role_label,
+        r.is_peer,
+        r.role_order,
+        b.agencies_count,
+        b.headcount_count,
+        b.fulltime_count,
+        b.fte,
+        b.vacancy_count,
+        b.trained_supervisor_count,
+        100.0 * b.fulltime_count / nullif(b.headcount_count, 0) as fulltime_pct,
+        100.0 * b.vacancy_count / nullif(b.headcount_count + b.vacancy_count, 0) as vacancy_rate_pct
+    from by_level as b
+    left join dim_role as r on r.role = b.role
+    where not (b.level = 'region' and b.region_id is null)
+)
+
+select * from final

@@ -1,0 +1,90 @@
+"""Shared fixtures: a real DuckDB warehouse in a temp dir with small, hand-made reference data."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from pipelines import warehouse
+
+FIXTURES = Path(__file__).parent / "fixtures"
+AS_OF = "2026-11-01"
+
+CLEAN = {
+    "headcount": [
+        ["agency_id", "quarter", "role", "headcount", "headcount_fulltime", "fte", "vacancies",
+         "trained_peer_supervisors", "primary_funding"],
+        ["AG0001", "2026-Q1", "PEER_RECOVERY_SUD", "5", "3", "4.5", "1", "", "MEDICAID_MCO"],
+        ["AG0001", "2026-Q1", "PEER_SUPERVISOR", "1", "1", "1", "0", "1", "STATE_GF"],
+        ["AG0001", "2026-Q1", "CLINICAL_LICENSED", "10", "8", "9.5", "2", "", "MEDICAID_FFS"],
+    ],
+    "certification": [
+        ["agency_id", "quarter", "peer_id", "role", "credential_code", "status", "issue_date", "expiration_date",
+         "training_hours", "supervised_hours", "ce_hours_cycle"],
+        ["AG0001", "2026-Q1", "P000001", "PEER_RECOVERY_SUD", "CPRS", "CERTIFIED_ACTIVE", "2025-01-10",
+         "2027-01-10", "46", "500", "10"],
+        ["AG0001", "2026-Q1", "P000002", "PEER_RECOVERY_SUD", "NONE", "IN_TRAINING", "", "", "20", "0", "0"],
+        ["AG0001", "2026-Q1", "P000003", "PEER_RECOVERY_SUD", "CPRS", "PROVISIONAL", "2025-11-01", "2026-11-01",
+         "46", "120", "0"],
+    ],
+    "billing": [
+        ["agency_id", "quarter", "payer_type", "payer_id", "hcpcs", "modifier", "claims_submitted", "claims_paid",
+         "claims_denied", "units_billed", "units_paid", "units_denied", "amount_billed", "amount_paid",
+         "unique_beneficiaries"],
+        ["AG0001", "2026-Q1", "MCO", "MCO-A", "H0038", "", "120", "100", "12", "900", "780", "90", "$16,650.00",
+         "$14,430.00", "85"],
+        ["AG0001", "2026-Q1", "MCO", "MCO-A", "H0038", "HQ", "30", "28", "2", "400", "380", "20", "1900",
+         "1805", "40"],
+    ],
+    "retention": [
+        ["agency_id", "quarter", "peer_id", "event", "event_date", "hire_date", "employment_type",
+         "hourly_wage_band", "separation_type", "separation_reason"],
+        ["AG0001", "2026-Q1", "P000003", "HIRE", "2026-02-10", "2026-02-10", "FT", "18-20.99", "", ""],
+        ["AG0001", "2026-Q1", "P000004", "SEPARATION", "2026-03-01", "2024-06-01", "PT", "15-17.99", "VOLUNTARY",
+         "BURNOUT"],
+    ],
+}
+
+
+def csv_bytes(rows: list[list[str]], delimiter: str = ",", newline: str = "\n") -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator=newline).writerows(rows)
+    return buf.getvalue().encode()
+
+
+def clean_rows(kind: str) -> list[list[str]]:
+    return [list(r) for r in CLEAN[kind]]
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """Point every setting at the temp dir and pin 'today'."""
+    monkeypatch.setenv("PEER_DB", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("PEER_SNAPSHOT", str(tmp_path / "published" / "warehouse.duckdb"))
+    monkeypatch.setenv("PEER_AS_OF", AS_OF)
+    return tmp_path
+
+
+@pytest.fixture
+def con(env):
+    """A fresh warehouse holding the fixture reference tables."""
+    connection = warehouse.connect(env / "warehouse.duckdb")
+    warehouse.init(connection)
+    warehouse.load_reference(connection, FIXTURES / "reference")
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def write(tmp_path):
+    """Write rows (or bytes) to a file in the temp dir and return its path."""
+
+    def _write(name: str, content: list[list[str]] | bytes, **kw) -> Path:
+        path = tmp_path / name
+        path.write_bytes(content if isinstance(content, bytes) else csv_bytes(content, **kw))
+        return path
+
+    return _write
