@@ -378,7 +378,7 @@ def metrics_markdown() -> str:
     ]
     for m in METRICS:
         unit = m.unit or "-"
-        lines.append(f"| [{m.label}](#{m.id.replace('_', '-')}) | {unit} | {_better(m)} | "
+        lines.append(f"| [{m.label}](#{m.id}) | {unit} | {_better(m)} | "
                      f"{', '.join(m.levels)} | `{m.view}.{m.column}` |")
     for m in METRICS:
         better = "no better direction" if m.higher_is_better is None else f"{_better(m)} is better"

@@ -163,32 +163,40 @@ final as (
         certification_reported,
         billing_reported,
         retention_reported,
-        case when headcount_reported then coalesce(peer_headcount_count, 0) end as peer_headcount_count,
-        case when headcount_reported then coalesce(peer_fulltime_count, 0) end as peer_fulltime_count,
+        case when headcount_reported then cast(coalesce(peer_headcount_count, 0) as bigint) end
+            as peer_headcount_count,
+        case when headcount_reported then cast(coalesce(peer_fulltime_count, 0) as bigint) end
+            as peer_fulltime_count,
         case when headcount_reported then coalesce(peer_fte, 0) end as peer_fte,
-        case when headcount_reported then coalesce(peer_vacancy_count, 0) end as peer_vacancy_count,
-        case when headcount_reported then coalesce(supervisor_headcount_count, 0) end as supervisor_headcount_count,
-        case when headcount_reported then coalesce(trained_supervisor_count, 0) end as trained_supervisor_count,
-        case when headcount_reported then coalesce(clinician_headcount_count, 0) end as clinician_headcount_count,
+        case when headcount_reported then cast(coalesce(peer_vacancy_count, 0) as bigint) end
+            as peer_vacancy_count,
+        case when headcount_reported then cast(coalesce(supervisor_headcount_count, 0) as bigint) end
+            as supervisor_headcount_count,
+        case when headcount_reported then cast(coalesce(trained_supervisor_count, 0) as bigint) end
+            as trained_supervisor_count,
+        case when headcount_reported then cast(coalesce(clinician_headcount_count, 0) as bigint) end
+            as clinician_headcount_count,
         case when headcount_reported then coalesce(clinician_fte, 0) end as clinician_fte,
-        case when certification_reported then coalesce(cert_peer_count, 0) end as cert_peer_count,
-        case when certification_reported then coalesce(certified_active_count, 0) end as certified_active_count,
+        case when certification_reported then cast(coalesce(cert_peer_count, 0) as bigint) end
+            as cert_peer_count,
+        case when certification_reported then cast(coalesce(certified_active_count, 0) as bigint) end
+            as certified_active_count,
         case
-            when certification_reported then coalesce(certified_or_provisional_count, 0)
+            when certification_reported then cast(coalesce(certified_or_provisional_count, 0) as bigint)
         end as certified_or_provisional_count,
-        coalesce(claims_submitted_count, 0) as claims_submitted_count,
-        coalesce(claims_paid_count, 0) as claims_paid_count,
-        coalesce(claims_denied_count, 0) as claims_denied_count,
-        coalesce(units_billed_count, 0) as units_billed_count,
-        coalesce(units_paid_count, 0) as units_paid_count,
-        coalesce(units_denied_count, 0) as units_denied_count,
-        coalesce(group_units_billed_count, 0) as group_units_billed_count,
+        cast(coalesce(claims_submitted_count, 0) as bigint) as claims_submitted_count,
+        cast(coalesce(claims_paid_count, 0) as bigint) as claims_paid_count,
+        cast(coalesce(claims_denied_count, 0) as bigint) as claims_denied_count,
+        cast(coalesce(units_billed_count, 0) as bigint) as units_billed_count,
+        cast(coalesce(units_paid_count, 0) as bigint) as units_paid_count,
+        cast(coalesce(units_denied_count, 0) as bigint) as units_denied_count,
+        cast(coalesce(group_units_billed_count, 0) as bigint) as group_units_billed_count,
         coalesce(amount_billed_usd, 0) as amount_billed_usd,
         coalesce(amount_paid_usd, 0) as amount_paid_usd,
-        coalesce(beneficiaries_count, 0) as beneficiaries_count,
-        coalesce(hires_count, 0) as hires_count,
-        coalesce(separations_count, 0) as separations_count,
-        coalesce(voluntary_separations_count, 0) as voluntary_separations_count
+        cast(coalesce(beneficiaries_count, 0) as bigint) as beneficiaries_count,
+        cast(coalesce(hires_count, 0) as bigint) as hires_count,
+        cast(coalesce(separations_count, 0) as bigint) as separations_count,
+        cast(coalesce(voluntary_separations_count, 0) as bigint) as voluntary_separations_count
     from joined
 )
 

@@ -25,8 +25,8 @@ level_quarter as (
         agency_id,
         quarter,
         quarter_ordinal,
-        sum(peer_headcount_count) as peer_headcount_count,
-        sum(separations_count) as separations_count
+        cast(sum(peer_headcount_count) as bigint) as peer_headcount_count,
+        cast(sum(separations_count) as bigint) as separations_count
     from agency_quarter
     group by grouping sets (
         (region_id, agency_id, quarter, quarter_ordinal),
@@ -53,7 +53,7 @@ windowed as (
     select
         *,
         count(peer_headcount_count) over rolling as window_quarters_count,
-        sum(separations_count) over rolling as window_separations_count,
+        cast(sum(separations_count) over rolling as bigint) as window_separations_count,
         avg(peer_headcount_count) over rolling as window_avg_peer_headcount
     from with_entity
     window rolling as (
