@@ -49,7 +49,6 @@ import csv
 import datetime as dt
 import json
 import re
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -60,7 +59,7 @@ import polars as pl
 
 from pipelines.contracts import (
     AGENCY_TYPES,
-    PEER_ROLES,
+    FUNDING,
     REFERENCE,
     REPORTS,
     ROLES,
@@ -636,7 +635,7 @@ def _simulate(ag: dict[str, np.ndarray], regions: list[dict[str, Any]], qstart: 
         cred[m] = np.array(codes)[np.searchsorted(np.cumsum(probs), u[m], side="right").clip(0, len(codes) - 1)]
     L = CRED_RENEWAL_DAYS[cred]
     notreq = rng.random(n_sp) < 0.012
-    precert = rng.random(n_sp) < 0.55
+    precert = rng.random(n_sp) < 0.5
     has_prov = CRED_PROVISIONAL[cred]
     prov_date = np.where(precert & has_prov, hire + rng.integers(20, 61, n_sp), FAR)
     cert_date = np.where(precert,
@@ -669,10 +668,10 @@ def _simulate(ag: dict[str, np.ndarray], regions: list[dict[str, Any]], qstart: 
     u1 = _hash_u(key, k, salt + 1)
     u2 = _hash_u(key, k, salt + 2)
     story_row = (ag["region"][a_sp[s_idx]] == lapse_region) & (B >= story_from)
-    p_on = np.where(story_row, 0.30, 0.55)
-    p_late = np.where(story_row, 0.12, 0.33)
-    late_delay = 1 + (u2 * 89).astype(np.int64)
-    lapse_delay = 91 + ((c_L - 92) * u2 ** np.where(story_row, 0.5, 1.6)).astype(np.int64)
+    p_on = np.where(story_row, 0.20, 0.25)
+    p_late = np.where(story_row, 0.15, 0.57)
+    late_delay = 20 + (u2 * 70).astype(np.int64)
+    lapse_delay = 91 + ((c_L - 92) * u2 ** np.where(story_row, 0.5, 1.4)).astype(np.int64)
     delay = np.where(u1 < p_on, 0, np.where(u1 < p_on + p_late, late_delay, lapse_delay))
     expired = certified & (k >= 1) & (d <= delay)
     status = np.full(len(q), ST_ACTIVE, dtype=np.int8)
@@ -680,7 +679,7 @@ def _simulate(ag: dict[str, np.ndarray], regions: list[dict[str, Any]], qstart: 
     status[provisional] = ST_PROV
     status[expired & (d <= 90)] = ST_GRACE
     status[expired & (d > 90)] = ST_LAPSED
-    last_row = (q == last_q[s_idx]) & susp[s_idx] & certified
+    last_row = (q == last_q[s_idx]) & (sep[s_idx] <= wend) & susp[s_idx] & certified
     status[last_row] = susp_kind[s_idx][last_row]
     nr = notreq[s_idx]
     status[nr] = ST_NOTREQ
@@ -719,8 +718,7 @@ def _simulate(ag: dict[str, np.ndarray], regions: list[dict[str, Any]], qstart: 
     e_sp = np.concatenate([p[0] for p in ev_parts])
     e_code = np.concatenate([p[1] for p in ev_parts])
     e_date = np.concatenate([p[2] for p in ev_parts])
-    e_band = np.minimum(band[e_sp] + ((promo_date[e_sp] <= e_date) & (e_code != 3)) + (e_code == 3), 4)
-    e_band = np.where(e_code == 3, np.minimum(band[e_sp] + 1, 4), e_band)
+    e_band = np.minimum(band[e_sp] + (promo_date[e_sp] <= e_date), 4)
     retention = pl.DataFrame({
         "a": a_sp[e_sp], "q": np.searchsorted(qend, e_date, side="left"), "pid": pid_num[e_sp], "event_i": e_code,
         "event_date": e_date, "hire_date": hire[e_sp], "ft": ft[e_sp], "band": e_band,
@@ -753,7 +751,7 @@ def _simulate(ag: dict[str, np.ndarray], regions: list[dict[str, Any]], qstart: 
     sup_pt = ((sup_hc >= 3) & (_hash_u(a_arr, q_arr, salt + 3) < 0.3)).astype(np.int64)
     sup = pl.DataFrame({"a": a_arr, "q": q_arr, "role_i": np.full(len(a_arr), SUPERVISOR), "headcount": sup_hc,
                         "headcount_fulltime": sup_hc - sup_pt, "fte_c": (sup_hc - sup_pt) * 100 + sup_pt * 50,
-                        "vacancies": (sup_hc > 0) * (_hash_u(a_arr, q_arr, salt + 4) < 0.08),
+                        "vacancies": ((sup_hc > 0) & (_hash_u(a_arr, q_arr, salt + 4) < 0.08)).astype(np.int64),
                         "trained_peer_supervisors": trained}).filter(pl.col("headcount") > 0)
     # clinicians: a slow wobble around the agency's base count
     base = ag["clin"][a_arr]
@@ -778,19 +776,18 @@ def _simulate(ag: dict[str, np.ndarray], regions: list[dict[str, Any]], qstart: 
                  .with_columns(pl.col("q") + 1, headcount=0, headcount_fulltime=0, fte_c=0, vacancies=0,
                                trained_peer_supervisors=pl.when(pl.col("role_i") == SUPERVISOR).then(0)))
         headcount = pl.concat([headcount, zeros], how="diagonal_relaxed")
-    fund = np.where(np.arange(len(ROLES))[None, :] == CLINICIAN, ag["fund_clin"][:, None], ag["fund_peer"][:, None])
-    fund_labels = sorted(set(fund.ravel()))
-    fund_i = np.vectorize(fund_labels.index)(fund) if n_ag else fund
-    headcount = headcount.with_columns(
-        fund_i=pl.Series(fund_i.ravel()).gather(pl.col("a") * len(ROLES) + pl.col("role_i")))
+    fund_peer = np.array([FUNDING.index(f) for f in ag["fund_peer"]], dtype=np.int64)
+    fund_clin = np.array([FUNDING.index(f) for f in ag["fund_clin"]], dtype=np.int64)
     headcount = headcount.sort("a", "q", "role_i")
+    h_a, h_r = headcount["a"].to_numpy(), headcount["role_i"].to_numpy()
+    headcount = headcount.with_columns(fund_i=pl.Series(np.where(h_r == CLINICIAN, fund_clin[h_a], fund_peer[h_a])))
 
     # --- billing: units from the FTE of peers who may bill (active or provisional), split by code and payer
     billable = (cert.filter(pl.col("status_i").is_in([ST_ACTIVE, ST_PROV]))
                 .with_columns(g=pl.when(pl.col("role_i") == FAMILY).then(1)
                               .when(pl.col("role_i") == YOUTH).then(2).otherwise(0))
                 .group_by("a", "q", "g").agg(pl.col("fte_c").sum().alias("bfte_c")))
-    billable = billable.filter(pl.Series(ag["bills"]).gather(pl.col("a"))).sort("a", "q", "g")
+    billable = billable.filter(pl.col("a").is_in(np.flatnonzero(ag["bills"]).tolist())).sort("a", "q", "g")
     code_rows = []
     for a in np.flatnonzero(ag["bills"]):
         gsh = ag["group_share"][a]
@@ -859,12 +856,10 @@ def _to_contract(kind: str, df: pl.DataFrame, agency_ids: pl.Series, quarters: l
     qi = df["q"].to_numpy()
     cols: dict[str, pl.Series] = {"agency_id": agency_ids.gather(a), "quarter": _labels(quarters, qi)}
     if kind == "headcount":
-        fund_labels = sorted({"MEDICAID_MCO", "MEDICAID_FFS", "STATE_GF"} | {f for c in TYPE_CFG.values()
-                                                                             for f in c["fund"]})
         cols |= {"role": _labels(ROLES, df["role_i"].to_numpy()), "headcount": df["headcount"],
                  "headcount_fulltime": df["headcount_fulltime"], "fte": df["fte_c"] / 100,
                  "vacancies": df["vacancies"], "trained_peer_supervisors": df["trained_peer_supervisors"],
-                 "primary_funding": _labels(fund_labels, df["fund_i"].to_numpy())}
+                 "primary_funding": _labels(FUNDING, df["fund_i"].to_numpy())}
     elif kind == "certification":
         hd = df["has_dates"].to_numpy()
         cols |= {"peer_id": _peer_ids(df["pid"], pid_width), "role": _labels(ROLES, df["role_i"].to_numpy()),
@@ -880,7 +875,7 @@ def _to_contract(kind: str, df: pl.DataFrame, agency_ids: pl.Series, quarters: l
         cols |= {"payer_type": _labels(("FFS", "MCO"), pt),
                  "payer_id": _labels((FFS_PAYER,) + MCO_PLANS, df["payer_i"].to_numpy()),
                  "hcpcs": _labels([b[0] for b in BILLING_CODES], code),
-                 "modifier": _labels([b[1] for b in BILLING_CODES], code)}
+                 "modifier": _labels([b[1] or None for b in BILLING_CODES], code)}
         cols |= {c: df[c] for c in REPORTS["billing"].names[6:]}
     else:
         st = df["sep_type"].to_numpy()
@@ -994,9 +989,7 @@ def generate(out_dir: Path, *, states: int = 1, quarters: list[str] | None = Non
         taken = {story["denial_spike"], story["no_billing_rco"], *story["new"], *story["closed"]}
         state0 = np.flatnonzero((ag["state"] == 0) & ~ag["is_new"] & ~ag["closing"])
         last2 = [nq - 2, nq - 1]
-        present = {k: set(frames[k].filter(pl.col("q").is_in(last2)).group_by("a", "q").len()
-                          .select(pl.struct("a", "q")).to_series().map_elements(lambda s: (s["a"], s["q"]),
-                                                                                return_dtype=pl.Object))
+        present = {k: set(frames[k].filter(pl.col("q").is_in(last2)).select("a", "q").unique().rows())
                    for k in REPORT_ORDER}
         sizes = frames["certification"].filter(pl.col("q") == nq - 1).group_by("a").len()
         size_of = dict(zip(sizes["a"].to_list(), sizes["len"].to_list()))
@@ -1042,7 +1035,7 @@ def generate(out_dir: Path, *, states: int = 1, quarters: list[str] | None = Non
                 if late is not None and qi >= nq - 2:
                     f = f.filter(pl.col("a") != late)
                 if prelim is not None and k == "billing" and qi == resub_q:
-                    f = pl.concat([f.filter(pl.col("a") != resub), prelim]).sort("a", "payer_id", "hcpcs", "modifier")
+                    f = pl.concat([f.filter(pl.col("a") != resub), prelim]).sort("a", maintain_order=True)
                 rel = f"{quarter}/{k}.csv"
                 _write_report(f, k, sample / rel)
                 files.append((rel, STATE_SUBMITTER, f"{_iso(day)}T09:{5 * ri + 5:02d}:00"))

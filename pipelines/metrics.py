@@ -146,12 +146,12 @@ METRICS: tuple[Metric, ...] = (
         "YOUTH_PEER, FORENSIC_PEER; supervisors and clinicians are not peers). Null for an agency that has "
         "not filed its headcount report for the quarter. By role and setting: kpi_workforce_by_role.",
         "sum of headcount over peer roles",
-        ("headcount",), None, _LEVEL_VIEWS + ("kpi_workforce_by_role",), "peer_headcount_count"),
+        ("headcount",), None, _LEVEL_VIEWS, "peer_headcount_count"),
     Metric(
         "peer_fte", "Peer FTE", "FTE", ",.1f",
         "Full-time equivalents in peer roles at quarter end. By role and setting: kpi_workforce_by_role.",
         "sum of fte over peer roles",
-        ("headcount",), None, _LEVEL_VIEWS + ("kpi_workforce_by_role",), "peer_fte"),
+        ("headcount",), None, _LEVEL_VIEWS, "peer_fte"),
     Metric(
         "peer_fulltime_pct", "Peers working full time", "%", ".1f",
         "Share of peer workers who work full time.",

@@ -566,3 +566,10 @@ def test_format_value():
 def test_docs_match_registry():
     assert metrics.DOC_PATH.read_text(encoding="utf-8") == metrics.metrics_markdown(), (
         "docs/metrics.md is stale: run python -c 'from pipelines import metrics; metrics.write_docs()'")
+
+
+def test_stage_thresholds_match_registry():
+    sql = metrics.view_sql("kpi_integration_index")
+    _, (_, developing), (_, integrated) = metrics.STAGES
+    assert f"index_score < {developing:g} then 'Emerging'" in sql
+    assert f"index_score < {integrated:g} then 'Developing'" in sql
