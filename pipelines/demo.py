@@ -652,61 +652,11 @@ def _simulate(ag: dict[str, np.ndarray], regions: list[dict[str, Any]], qstart: 
     salt = seed * 7919 + 17
 
     # --- certification rows: one per spell and quarter end it covers
-    first_q = np.searchsorted(qend, hire, side="left")
-    last_q = np.searchsorted(qend, sep, side="left") - 1
-    s_idx, q = _expand(first_q, np.minimum(last_q, nq - 1))
-    t = qend[q]
-    c_hire, c_cert, c_prov, c_L = hire[s_idx], cert_date[s_idx], prov_date[s_idx], L[s_idx]
-    pre = t < c_cert
-    in_train = pre & (t < c_prov)
-    provisional = pre & ~in_train
-    certified = ~pre
-    k = np.maximum(0, (t - c_cert - 1) // c_L)
-    B = c_cert + k * c_L
-    d = t - B
-    key = pid_num[s_idx]
-    u1 = _hash_u(key, k, salt + 1)
-    u2 = _hash_u(key, k, salt + 2)
-    story_row = (ag["region"][a_sp[s_idx]] == lapse_region) & (B >= story_from)
-    p_on = np.where(story_row, 0.20, 0.25)
-    p_late = np.where(story_row, 0.15, 0.57)
-    late_delay = 20 + (u2 * 70).astype(np.int64)
-    lapse_delay = 91 + ((c_L - 92) * u2 ** np.where(story_row, 0.5, 1.4)).astype(np.int64)
-    delay = np.where(u1 < p_on, 0, np.where(u1 < p_on + p_late, late_delay, lapse_delay))
-    expired = certified & (k >= 1) & (d <= delay)
-    status = np.full(len(q), ST_ACTIVE, dtype=np.int8)
-    status[in_train] = ST_TRAIN
-    status[provisional] = ST_PROV
-    status[expired & (d <= 90)] = ST_GRACE
-    status[expired & (d > 90)] = ST_LAPSED
-    last_row = (q == last_q[s_idx]) & (sep[s_idx] <= wend) & susp[s_idx] & certified
-    status[last_row] = susp_kind[s_idx][last_row]
-    nr = notreq[s_idx]
-    status[nr] = ST_NOTREQ
-    issue = np.where(certified, c_cert, c_prov)
-    expiry = np.where(provisional, c_prov + 365, np.where(expired, B, B + c_L))
-    has_dates = ~in_train & ~nr
-    c_cred = np.where(has_dates, cred[s_idx], NONE_CODE)
-    crole = np.where(t >= rc_date[s_idx], FORENSIC, role1[s_idx])
-    # hours
-    th = train_h[s_idx]
-    frac = np.clip((t - c_hire) / np.maximum(c_prov - c_hire, 1), 0, 1)
-    training = np.where(in_train, np.floor(th * frac * 0.9), th)
-    training = np.where(nr, 16.0, training)
-    months_since_hire = np.maximum(t - c_hire, 0) / 30.4
-    supervised = np.where(pre, np.minimum(40 * months_since_hire, 500),
-                          np.minimum(sup_base[s_idx] + 45 * np.maximum(t - c_cert, 0) / 91.3, 6000))
-    supervised = np.where(nr, 0.0, np.round(supervised))
-    ce_req = CRED_CE_HOURS[cred[s_idx]]
-    cycle_start = np.where(k >= 1, B, c_cert)
-    ce = np.where(expired, np.minimum(ce_req * 0.6 * ce_f[s_idx], ce_req - 2),
-                  ce_req * np.clip((t - cycle_start) / c_L, 0, 1) * ce_f[s_idx])
-    ce = np.where(certified & ~nr, np.round(ce * 2) / 2, 0.0)
-    cert = pl.DataFrame({
-        "a": a_sp[s_idx], "q": q, "role_i": crole, "pid": pid_num[s_idx], "status_i": status, "cred_i": c_cred,
-        "issue": issue, "expiry": expiry, "has_dates": has_dates, "training_hours": training,
-        "supervised_hours": supervised, "ce_hours_cycle": ce, "ft": ft[s_idx], "fte_c": fte_c[s_idx],
-    })
+    sp = dict(hire=hire, sep=sep, cert=cert_date, prov=prov_date, L=L, pid=pid_num, a=a_sp, role1=role1,
+              rc_date=rc_date, susp=susp, susp_kind=susp_kind, notreq=notreq, cred=cred, train_h=train_h,
+              sup_base=sup_base, ce_f=ce_f, ft=ft, fte_c=fte_c)
+    cert = _certification(sp, qend, ag["region"], lapse_region, story_from, salt)
+    del sp
 
     # --- retention events
     ev_parts = []
@@ -842,8 +792,82 @@ def _simulate(ag: dict[str, np.ndarray], regions: list[dict[str, Any]], qstart: 
         "unique_beneficiaries": benef,
     }).filter(pl.col("units_billed") > 0).sort("a", "q", "payer_t", "payer_i", "code")
 
-    return {"headcount": headcount, "certification": cert.sort("a", "q", "role_i", "pid"), "billing": billing,
+    return {"headcount": headcount, "certification": cert, "billing": billing,
             "retention": retention.sort("a", "q", "event_date", "pid", "event_i"), "pid_width": pid_width}
+
+
+def _certification(sp: dict[str, np.ndarray], qend: np.ndarray, agency_region: np.ndarray, lapse_region: int,
+                   story_from: int, salt: int) -> pl.DataFrame:
+    """One row per spell and quarter end it covers, already in output order (agency, quarter, role, peer)."""
+    nq = len(qend)
+    wend = int(qend[-1])
+    first_q = np.searchsorted(qend, sp["hire"], side="left")
+    last_q = np.searchsorted(qend, sp["sep"], side="left") - 1
+    s_idx, q = _expand(first_q, np.minimum(last_q, nq - 1))
+    t = qend[q]
+    crole = np.where(t >= sp["rc_date"][s_idx], FORENSIC, sp["role1"][s_idx])
+    a = sp["a"][s_idx]
+    order = np.argsort(((a * nq + q) * 8 + crole) * 10**8 + sp["pid"][s_idx], kind="stable")
+    s_idx, q, t, crole, a = s_idx[order], q[order], t[order], crole[order], a[order]
+    del order
+    out: dict[str, Any] = {"a": a.astype(np.int64), "q": q.astype(np.int64), "role_i": crole.astype(np.int64),
+                           "pid": sp["pid"][s_idx].astype(np.int32)}
+    c_hire, c_cert, c_prov, c_L = sp["hire"][s_idx], sp["cert"][s_idx], sp["prov"][s_idx], sp["L"][s_idx]
+    pre = t < c_cert
+    in_train = pre & (t < c_prov)
+    provisional = pre & ~in_train
+    certified = ~pre
+    k = np.maximum(0, (t - c_cert - 1) // c_L)
+    B = c_cert + k * c_L
+    d = t - B
+    key = out["pid"]
+    u1 = _hash_u(key, k, salt + 1)
+    u2 = _hash_u(key, k, salt + 2)
+    story_row = (agency_region[a] == lapse_region) & (B >= story_from)
+    del a
+    late_delay = 20 + (u2 * 70).astype(np.int64)
+    lapse_delay = 91 + ((c_L - 92) * u2 ** np.where(story_row, 0.5, 1.4)).astype(np.int64)
+    p_on = np.where(story_row, 0.20, 0.25)
+    delay = np.where(u1 < p_on, 0, np.where(u1 < p_on + np.where(story_row, 0.15, 0.57), late_delay, lapse_delay))
+    del u1, u2, late_delay, lapse_delay, p_on, story_row
+    expired = certified & (k >= 1) & (d <= delay)
+    del delay
+    status = np.full(len(q), ST_ACTIVE, dtype=np.int8)
+    status[in_train] = ST_TRAIN
+    status[provisional] = ST_PROV
+    status[expired & (d <= 90)] = ST_GRACE
+    status[expired & (d > 90)] = ST_LAPSED
+    del d
+    last_row = (q == last_q[s_idx]) & (sp["sep"][s_idx] <= wend) & sp["susp"][s_idx] & certified
+    status[last_row] = sp["susp_kind"][s_idx][last_row]
+    del last_row
+    nr = sp["notreq"][s_idx]
+    status[nr] = ST_NOTREQ
+    out["status_i"] = status
+    has_dates = ~in_train & ~nr
+    out["cred_i"] = np.where(has_dates, sp["cred"][s_idx], NONE_CODE).astype(np.int8)
+    out["issue"] = np.where(certified, c_cert, c_prov).astype(np.int32)
+    out["expiry"] = np.where(provisional, c_prov + 365, np.where(expired, B, B + c_L)).astype(np.int32)
+    out["has_dates"] = has_dates
+    # hours
+    th = sp["train_h"][s_idx]
+    frac = np.clip((t - c_hire) / np.maximum(c_prov - c_hire, 1), 0, 1)
+    out["training_hours"] = np.where(nr, 16.0, np.where(in_train, np.floor(th * frac * 0.9), th))
+    del th, frac
+    supervised = np.where(pre, np.minimum(40 * np.maximum(t - c_hire, 0) / 30.4, 500),
+                          np.minimum(sp["sup_base"][s_idx] + 45 * np.maximum(t - c_cert, 0) / 91.3, 6000))
+    out["supervised_hours"] = np.where(nr, 0.0, np.round(supervised))
+    del supervised, pre
+    ce_req = CRED_CE_HOURS[sp["cred"][s_idx]]
+    ce_f = sp["ce_f"][s_idx]
+    cycle_start = np.where(k >= 1, B, c_cert)
+    ce = np.where(expired, np.minimum(ce_req * 0.6 * ce_f, ce_req - 2),
+                  ce_req * np.clip((t - cycle_start) / c_L, 0, 1) * ce_f)
+    out["ce_hours_cycle"] = np.where(certified & ~nr, np.round(ce * 2) / 2, 0.0)
+    del ce, ce_req, ce_f, cycle_start, B, k, c_hire, c_cert, c_prov, c_L
+    out["ft"] = sp["ft"][s_idx]
+    out["fte_c"] = sp["fte_c"][s_idx].astype(np.int16)
+    return pl.DataFrame(out)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -974,7 +998,8 @@ def generate(out_dir: Path, *, states: int = 1, quarters: list[str] | None = Non
     sim_story = {"lapse_region_idx": LAPSE_REGION} if with_stories else {}
     sim = _simulate(ag, regions, qstart, qend, seed, sim_story)
     agency_ids = pl.Series(list(ag["agency_id"]), dtype=pl.String)
-    frames = {k: _to_contract(k, sim[k], agency_ids, quarters, sim["pid_width"]) for k in REPORT_ORDER}
+    frames = {k: _to_contract(k, sim.pop(k), agency_ids, quarters, sim["pid_width"]) for k in REPORT_ORDER}
+    del sim
     t_sim = time.perf_counter() - t0
 
     # stories chosen from the simulated data (first state only)
@@ -1011,7 +1036,8 @@ def generate(out_dir: Path, *, states: int = 1, quarters: list[str] | None = Non
                     "late_quarters": [quarters[q] for q in last2], "missing_quarters": [quarters[q] for q in last2],
                     "new_agencies": [idx(i) for i in story["new"]], "closed_agency": idx(story["closed"][0])}
         # drop the missing submitter's last two quarters everywhere
-        frames = {k: f.filter(~((pl.col("a") == missing) & pl.col("q").is_in(last2))) for k, f in frames.items()}
+        for k in REPORT_ORDER:
+            frames[k] = frames[k].filter(~((pl.col("a") == missing) & pl.col("q").is_in(last2)))
 
     ref_dir = out_dir / "reference"
     _write_reference(ref_dir, regions, ag, int(qstart[0]))

@@ -169,7 +169,9 @@ def _store_warnings(con: duckdb.DuckDBPyConnection, report: Report, typed: pl.Da
     """Warnings go with the submission of the row they point at; file-level ones with every submission."""
     if not report.warnings:
         return
-    row_group = dict(zip(typed[ROW].to_list(), zip(typed["agency_id"].to_list(), typed["quarter"].to_list())))
+    rows = [f.row for f in report.warnings[:STORED_FINDINGS_CAP] if f.row]
+    pointed = typed.filter(pl.col(ROW).is_in(rows)).select(ROW, "agency_id", "quarter")
+    row_group = {r: (a, q) for r, a, q in pointed.iter_rows()}
     sid = {(a, q): s for s, a, q in ids.iter_rows()}
     by_submission: dict[int, list[Finding]] = {s: [] for s in sid.values()}
     for f in report.warnings[:STORED_FINDINGS_CAP]:

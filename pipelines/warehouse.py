@@ -123,6 +123,8 @@ def init(con: duckdb.DuckDBPyConnection) -> int:
             metrics.create_views(con)
             if found < SCHEMA_VERSION:
                 con.execute("insert into schema_version (version) values (?)", [SCHEMA_VERSION])
+            if settings.get("PEER_AS_OF"):
+                set_setting(con, "as_of", settings.get("PEER_AS_OF"))
             con.execute("commit")
         except Exception:
             con.execute("rollback")
