@@ -596,7 +596,7 @@ def _simulate(ag: dict[str, np.ndarray], regions: list[dict[str, Any]], qstart: 
     sp_sep_a = np.concatenate(sp_sep)
     sp_forced_a = np.concatenate(sp_forced)
     inwin = sp_sep_a >= wstart
-    order = np.lexsort((sp_hire_a[inwin], sp_slot_a[inwin]))
+    order = np.lexsort((sp_hire_a[inwin], sp_slot_a[inwin], s_ag[sp_slot_a[inwin]]))  # by agency, slot, hire
     slot = sp_slot_a[inwin][order]
     hire = sp_hire_a[inwin][order]
     sep = sp_sep_a[inwin][order]
@@ -655,7 +655,12 @@ def _simulate(ag: dict[str, np.ndarray], regions: list[dict[str, Any]], qstart: 
     sp = dict(hire=hire, sep=sep, cert=cert_date, prov=prov_date, L=L, pid=pid_num, a=a_sp, role1=role1,
               rc_date=rc_date, susp=susp, susp_kind=susp_kind, notreq=notreq, cred=cred, train_h=train_h,
               sup_base=sup_base, ce_f=ce_f, ft=ft, fte_c=fte_c)
-    cert = _certification(sp, qend, ag["region"], lapse_region, story_from, salt)
+    # in chunks of whole agencies (spells are sorted by agency), to bound the temporary arrays
+    cuts = np.searchsorted(a_sp, np.arange(0, n_ag + 1, max(1, n_ag // max(1, n_sp // 40_000))))
+    cuts = np.unique(np.r_[0, cuts, n_sp])
+    cert = pl.concat([_certification({k: v[lo:hi] for k, v in sp.items()}, qend, ag["region"], lapse_region,
+                                     story_from, salt) for lo, hi in zip(cuts[:-1], cuts[1:]) if hi > lo],
+                     rechunk=False)
     del sp
 
     # --- retention events
@@ -684,9 +689,9 @@ def _simulate(ag: dict[str, np.ndarray], regions: list[dict[str, Any]], qstart: 
     gi, gq = _expand(g_first, np.minimum(g_last, nq - 1))
     vac = (pl.DataFrame({"a": s_ag[gs[gi]], "q": gq, "role_i": s_role[gs[gi]]})
            .group_by("a", "q", "role_i").agg(pl.len().alias("vacancies")))
-    peers = (cert.group_by("a", "q", "role_i")
+    peers = (cert.lazy().group_by("a", "q", "role_i")
              .agg(pl.len().alias("headcount"), pl.col("ft").sum().alias("headcount_fulltime"),
-                  pl.col("fte_c").sum().alias("fte_c")))
+                  pl.col("fte_c").sum().alias("fte_c")).collect())
     peer_hc = peers.join(vac, on=["a", "q", "role_i"], how="full", coalesce=True).fill_null(0)
     # agency-quarter grid of active quarters
     aq_a, aq_q = _expand(np.searchsorted(qend, ag["active_from"], side="left"),
@@ -733,10 +738,10 @@ def _simulate(ag: dict[str, np.ndarray], regions: list[dict[str, Any]], qstart: 
     headcount = headcount.with_columns(fund_i=pl.Series(np.where(h_r == CLINICIAN, fund_clin[h_a], fund_peer[h_a])))
 
     # --- billing: units from the FTE of peers who may bill (active or provisional), split by code and payer
-    billable = (cert.filter(pl.col("status_i").is_in([ST_ACTIVE, ST_PROV]))
+    billable = (cert.lazy().filter(pl.col("status_i").is_in([ST_ACTIVE, ST_PROV]))
                 .with_columns(g=pl.when(pl.col("role_i") == FAMILY).then(1)
                               .when(pl.col("role_i") == YOUTH).then(2).otherwise(0))
-                .group_by("a", "q", "g").agg(pl.col("fte_c").sum().alias("bfte_c")))
+                .group_by("a", "q", "g").agg(pl.col("fte_c").sum().alias("bfte_c")).collect())
     billable = billable.filter(pl.col("a").is_in(np.flatnonzero(ag["bills"]).tolist())).sort("a", "q", "g")
     code_rows = []
     for a in np.flatnonzero(ag["bills"]):

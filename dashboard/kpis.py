@@ -1,0 +1,26 @@
+"""KPI cards read from the metric registry: value, change since the prior quarter, sparkline."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from pipelines.metrics import metric
+
+STATE_CARDS = ("peer_fte_per_100k", "peer_to_clinician_ratio", "certified_pct", "peers_per_trained_supervisor",
+               "annualized_turnover_pct", "denial_rate_pct", "integration_index")
+
+
+def card(metric_id: str, series: pl.DataFrame, column: str | None = None) -> None:
+    """One st.metric for the last row of `series` (quarter-ordered), delta against the row before."""
+    m = metric(metric_id)
+    values = series[column or m.column].to_list()
+    latest = values[-1] if values else None
+    prior = values[-2] if len(values) > 1 else None
+    delta = None
+    if latest is not None and prior is not None:
+        change = latest - prior
+        delta = f"{change:+{m.format.lstrip(',') or '.1f'}}{' pts' if m.unit == '%' else ''} vs prior quarter"
+    colour = {True: "normal", False: "inverse", None: "off"}[m.higher_is_better]
+    st.metric(m.label, m.format_value(latest), delta, delta_color=colour, help=f"{m.description} ({m.formula})",
+              border=True, chart_data=[v for v in values if v is not None] or None, chart_type="line")
