@@ -648,7 +648,7 @@ def _simulate(ag: dict[str, np.ndarray], regions: list[dict[str, Any]], qstart: 
     susp = (reason == TERMINATED) & (rng.random(n_sp) < 0.5)
     susp_kind = np.where(rng.random(n_sp) < 0.7, ST_SUSP, ST_REVOKED)
     lapse_region = stories.get("lapse_region_idx", -1)
-    story_from = int(qstart[max(0, nq - 4)]) - 60
+    story_from = int(qstart[max(0, nq - 4)]) - 90
     salt = seed * 7919 + 17
 
     # --- certification rows: one per spell and quarter end it covers
@@ -831,8 +831,8 @@ def _certification(sp: dict[str, np.ndarray], qend: np.ndarray, agency_region: n
     story_row = (agency_region[a] == lapse_region) & (B >= story_from)
     del a
     late_delay = 20 + (u2 * 70).astype(np.int64)
-    lapse_delay = 91 + ((c_L - 92) * u2 ** np.where(story_row, 0.5, 1.4)).astype(np.int64)
-    p_on = np.where(story_row, 0.20, 0.25)
+    lapse_delay = 91 + ((c_L - 92) * u2 ** np.where(story_row, 0.4, 1.4)).astype(np.int64)
+    p_on = np.where(story_row, 0.15, 0.25)
     delay = np.where(u1 < p_on, 0, np.where(u1 < p_on + np.where(story_row, 0.15, 0.57), late_delay, lapse_delay))
     del u1, u2, late_delay, lapse_delay, p_on, story_row
     expired = certified & (k >= 1) & (d <= delay)
@@ -990,108 +990,142 @@ def generate(out_dir: Path, *, states: int = 1, quarters: list[str] | None = Non
     layout "sample" (default for one state) writes out_dir/reference and out_dir/sample (bulk files per
     quarter and report, per-agency story files, manifest.csv); "single" (default for several states)
     writes out_dir/<report>.csv with every agency and quarter, out_dir/reference and out_dir/manifest.csv.
+    Stories (with_stories) are placed in the first state; their ids are returned under "stories".
     """
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
     quarters = list(quarters or DEMO_QUARTERS)
     layout = layout or ("sample" if states == 1 else "single")
+    if layout not in ("sample", "single"):
+        raise ValueError(f"unknown layout {layout!r}")
     qstart = np.array([_days(quarter_start(q)) for q in quarters], dtype=np.int64)
     qend = np.array([_days(quarter_end(q)) for q in quarters], dtype=np.int64)
     nq = len(quarters)
     regions, ag, story_list = _build_world(states, seed, qstart, qend, with_stories)
     story = story_list[0] if story_list else {}
-    sim_story = {"lapse_region_idx": LAPSE_REGION} if with_stories else {}
-    sim = _simulate(ag, regions, qstart, qend, seed, sim_story)
-    agency_ids = pl.Series(list(ag["agency_id"]), dtype=pl.String)
-    frames = {k: _to_contract(k, sim.pop(k), agency_ids, quarters, sim["pid_width"]) for k in REPORT_ORDER}
-    del sim
+    sim = _simulate(ag, regions, qstart, qend, seed, {"lapse_region_idx": LAPSE_REGION} if with_stories else {})
+    pid_width = sim.pop("pid_width")
     t_sim = time.perf_counter() - t0
 
     # stories chosen from the simulated data (first state only)
     stories: dict[str, Any] = {}
     late = missing = resub = None
-    resub_q = nq - 2
-    if with_stories:
-        idx = lambda i: str(ag["agency_id"][i])  # noqa: E731
-        stories["lapse_region"] = regions[LAPSE_REGION]["region_id"]
-        stories["denial_spike_agency"] = idx(story["denial_spike"])
-        stories["no_billing_rco"] = idx(story["no_billing_rco"])
-        taken = {story["denial_spike"], story["no_billing_rco"], *story["new"], *story["closed"]}
-        state0 = np.flatnonzero((ag["state"] == 0) & ~ag["is_new"] & ~ag["closing"])
-        last2 = [nq - 2, nq - 1]
-        present = {k: set(frames[k].filter(pl.col("q").is_in(last2)).select("a", "q").unique().rows())
-                   for k in REPORT_ORDER}
-        sizes = frames["certification"].filter(pl.col("q") == nq - 1).group_by("a").len()
-        size_of = dict(zip(sizes["a"].to_list(), sizes["len"].to_list()))
-        full = [int(a) for a in state0 if a not in taken
-                and all((int(a), qq) in present[k] for k in REPORT_ORDER for qq in last2)]
-        full.sort(key=lambda a: (-size_of.get(a, 0), a))
-        late = int(full[len(full) // 3])  # a mid-size agency that reports all four reports
-        taken.add(late)
-        miss_cand = [int(a) for a in state0 if a not in taken and size_of.get(int(a), 0) >= 8
-                     and AGENCY_TYPES[int(ag["type"][a])] in ("OTP", "SUD_TREATMENT", "FQHC", "PEER_RUN")]
-        missing = miss_cand[len(miss_cand) // 2]
-        taken.add(missing)
-        rows_q = frames["billing"].filter(pl.col("q") == resub_q).group_by("a").len()
-        nrows = dict(zip(rows_q["a"].to_list(), rows_q["len"].to_list()))
-        res_cand = sorted((a for a in full if a not in taken and nrows.get(a, 0) >= 4), key=lambda a: (-nrows[a], a))
-        resub = res_cand[0]
-        stories |= {"late_submitter": idx(late), "missing_submitter": idx(missing),
-                    "resubmitting_agency": idx(resub), "resubmitted_quarter": quarters[resub_q],
-                    "late_quarters": [quarters[q] for q in last2], "missing_quarters": [quarters[q] for q in last2],
-                    "new_agencies": [idx(i) for i in story["new"]], "closed_agency": idx(story["closed"][0])}
-        # drop the missing submitter's last two quarters everywhere
-        for k in REPORT_ORDER:
-            frames[k] = frames[k].filter(~((pl.col("a") == missing) & pl.col("q").is_in(last2)))
+    resub_q, last2 = nq - 2, [nq - 2, nq - 1]
+    if with_stories and nq >= 4:
+        stories, late, missing, resub = _pick_stories(sim, ag, regions, story, quarters)
+    rows: dict[str, int] = {}
+    agency_ids = pl.Series(list(ag["agency_id"]), dtype=pl.String)
 
-    ref_dir = out_dir / "reference"
-    _write_reference(ref_dir, regions, ag, int(qstart[0]))
+    def keep(df: pl.DataFrame) -> pl.DataFrame:  # the missing submitter sends nothing for the last 2 quarters
+        return df if missing is None else df.filter(~((pl.col("a") == missing) & pl.col("q").is_in(last2)))
+
+    _write_reference(out_dir / "reference", regions, ag, int(qstart[0]))
     files: list[tuple[str, str, str]] = []
     if layout == "single":
         for k in REPORT_ORDER:
-            _write_report(frames[k], k, out_dir / f"{k}.csv")
+            df = keep(sim.pop(k))
+            rows[k] = df.height
+            _write_chunked(df, k, out_dir / f"{k}.csv", agency_ids, quarters, pid_width)
+            del df
             files.append((f"{k}.csv", STATE_SUBMITTER, f"{_iso(qend[-1] + 20)}T09:00:00"))
         _write_rows(out_dir / "manifest.csv", ["file", "submitted_by", "submitted_at"], files)
     else:
-        sample = out_dir / "sample"
-        _clean_sample(sample)
-        prelim = _preliminary(frames["billing"], resub, resub_q) if resub is not None else None
-        rng = np.random.default_rng([seed, 303])
-        as_of = _days(DEMO_AS_OF)
-        for qi, quarter in enumerate(quarters):
-            qe = int(qend[qi])
-            day = min(qe + int(rng.integers(10, 26)), as_of - 1)
-            for ri, k in enumerate(REPORT_ORDER):
-                f = frames[k].filter(pl.col("q") == qi)
-                if late is not None and qi >= nq - 2:
-                    f = f.filter(pl.col("a") != late)
-                if prelim is not None and k == "billing" and qi == resub_q:
-                    f = pl.concat([f.filter(pl.col("a") != resub), prelim]).sort("a", maintain_order=True)
-                rel = f"{quarter}/{k}.csv"
-                _write_report(f, k, sample / rel)
-                files.append((rel, STATE_SUBMITTER, f"{_iso(day)}T09:{5 * ri + 5:02d}:00"))
-        if late is not None:
-            email = str(ag["email"][late])
-            for qi in (nq - 2, nq - 1):
-                day = min(int(qend[qi]) + int(rng.integers(45, 71)), as_of - 1)
-                for ri, k in enumerate(REPORT_ORDER):
-                    rel = f"agency/{ag['agency_id'][late]}_{quarters[qi]}_{k}.csv"
-                    _write_report(frames[k].filter((pl.col("a") == late) & (pl.col("q") == qi)), k, sample / rel)
-                    files.append((rel, email, f"{_iso(day)}T16:{10 + 3 * ri:02d}:00"))
-        if resub is not None:
-            bulk_day = next(f[2] for f in files if f[0] == f"{quarters[resub_q]}/billing.csv")[:10]
-            day = min(_days(bulk_day) + 37, as_of - 1)
-            rel = f"agency/{ag['agency_id'][resub]}_{quarters[resub_q]}_billing_resubmitted.csv"
-            _write_report(frames["billing"].filter((pl.col("a") == resub) & (pl.col("q") == resub_q)), "billing",
-                          sample / rel)
-            files.append((rel, str(ag["email"][resub]), f"{_iso(day)}T11:42:00"))
-        files.sort(key=lambda f: (f[2], f[0]))
-        _write_rows(sample / "manifest.csv", ["file", "submitted_by", "submitted_at"], files)
-    rows = {k: frames[k].height for k in REPORT_ORDER}
+        frames = {k: _to_contract(k, keep(sim.pop(k)), agency_ids, quarters, pid_width) for k in REPORT_ORDER}
+        rows = {k: f.height for k, f in frames.items()}
+        files = _write_sample(out_dir / "sample", frames, ag, quarters, qend, seed, late, resub)
     return {"layout": layout, "out_dir": str(out_dir), "states": states, "seed": seed,
             "quarters": [quarters[0], quarters[-1], nq], "agencies": len(ag["agency_id"]), "regions": len(regions),
             "rows": rows, "files": [f[0] for f in files], "stories": stories,
             "seconds": {"simulate": round(t_sim, 2), "total": round(time.perf_counter() - t0, 2)}}
+
+
+def _pick_stories(sim: dict[str, pl.DataFrame], ag: dict[str, np.ndarray], regions: list[dict[str, Any]],
+                  story: dict[str, Any], quarters: list[str]) -> tuple[dict[str, Any], int, int, int]:
+    """Choose the late, missing and resubmitting agencies (first state) from what was simulated."""
+    nq = len(quarters)
+    last2 = [nq - 2, nq - 1]
+    idx = lambda i: str(ag["agency_id"][i])  # noqa: E731
+    taken = {story["denial_spike"], story["no_billing_rco"], *story["new"], *story["closed"]}
+    state0 = np.flatnonzero((ag["state"] == 0) & ~ag["is_new"] & ~ag["closing"])
+    present = {k: set(sim[k].lazy().filter(pl.col("q").is_in(last2)).select("a", "q").unique().collect().rows())
+               for k in REPORT_ORDER}
+    sizes = sim["certification"].lazy().filter(pl.col("q") == nq - 1).group_by("a").len().collect()
+    size_of = dict(zip(sizes["a"].to_list(), sizes["len"].to_list()))
+    full = [int(a) for a in state0 if a not in taken
+            and all((int(a), qq) in present[k] for k in REPORT_ORDER for qq in last2)]
+    full.sort(key=lambda a: (-size_of.get(a, 0), a))
+    late = full[len(full) // 3]  # a mid-size agency that files all four reports
+    taken.add(late)
+    miss_cand = [int(a) for a in state0 if int(a) not in taken and size_of.get(int(a), 0) >= 8
+                 and AGENCY_TYPES[int(ag["type"][a])] in ("OTP", "SUD_TREATMENT", "FQHC", "PEER_RUN")]
+    missing = miss_cand[len(miss_cand) // 2]
+    taken.add(missing)
+    rows_q = sim["billing"].filter(pl.col("q") == nq - 2).group_by("a").len()
+    nrows = dict(zip(rows_q["a"].to_list(), rows_q["len"].to_list()))
+    resub = sorted((a for a in full if a not in taken and nrows.get(a, 0) >= 4), key=lambda a: (-nrows[a], a))[0]
+    stories = {
+        "lapse_region": regions[LAPSE_REGION]["region_id"],
+        "denial_spike_agency": idx(story["denial_spike"]),
+        "no_billing_rco": idx(story["no_billing_rco"]),
+        "late_submitter": idx(late), "late_quarters": [quarters[q] for q in last2],
+        "missing_submitter": idx(missing), "missing_quarters": [quarters[q] for q in last2],
+        "resubmitting_agency": idx(resub), "resubmitted_quarter": quarters[nq - 2],
+        "new_agencies": [idx(i) for i in story["new"]], "closed_agency": idx(story["closed"][0]),
+    }
+    return stories, late, missing, resub
+
+
+def _write_chunked(df: pl.DataFrame, kind: str, path: Path, agency_ids: pl.Series, quarters: list[str],
+                   pid_width: int, chunk_rows: int = 400_000) -> None:
+    """One CSV for a whole report, converted to contract columns a slice at a time (bounded memory)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        for i, lo in enumerate(range(0, max(df.height, 1), chunk_rows)):
+            part = _to_contract(kind, df.slice(lo, chunk_rows), agency_ids, quarters, pid_width)
+            part.select(REPORTS[kind].names).write_csv(
+                fh, include_header=i == 0, float_precision=FLOAT_PRECISION[kind] or None, line_terminator="\n",
+                null_value="", date_format="%Y-%m-%d")
+
+
+def _write_sample(sample: Path, frames: dict[str, pl.DataFrame], ag: dict[str, np.ndarray], quarters: list[str],
+                  qend: np.ndarray, seed: int, late: int | None, resub: int | None) -> list[tuple[str, str, str]]:
+    """Bulk state backfill files per quarter and report, the per-agency story files and the manifest."""
+    nq = len(quarters)
+    resub_q = nq - 2
+    _clean_sample(sample)
+    prelim = _preliminary(frames["billing"], resub, resub_q) if resub is not None else None
+    rng = np.random.default_rng([seed, 303])
+    as_of = _days(DEMO_AS_OF)
+    files: list[tuple[str, str, str]] = []
+    for qi, quarter in enumerate(quarters):
+        day = min(int(qend[qi]) + int(rng.integers(10, 26)), as_of - 1)
+        for ri, k in enumerate(REPORT_ORDER):
+            f = frames[k].filter(pl.col("q") == qi)
+            if late is not None and qi >= nq - 2:
+                f = f.filter(pl.col("a") != late)
+            if prelim is not None and k == "billing" and qi == resub_q:
+                f = pl.concat([f.filter(pl.col("a") != resub), prelim]).sort("a", maintain_order=True)
+            rel = f"{quarter}/{k}.csv"
+            _write_report(f, k, sample / rel)
+            files.append((rel, STATE_SUBMITTER, f"{_iso(day)}T09:{5 * ri + 5:02d}:00"))
+    if late is not None:
+        email = str(ag["email"][late])
+        for qi in (nq - 2, nq - 1):
+            day = min(int(qend[qi]) + int(rng.integers(45, 71)), as_of - 1)
+            for ri, k in enumerate(REPORT_ORDER):
+                rel = f"agency/{ag['agency_id'][late]}_{quarters[qi]}_{k}.csv"
+                _write_report(frames[k].filter((pl.col("a") == late) & (pl.col("q") == qi)), k, sample / rel)
+                files.append((rel, email, f"{_iso(day)}T16:{10 + 3 * ri:02d}:00"))
+    if resub is not None:
+        bulk_day = next(f[2] for f in files if f[0] == f"{quarters[resub_q]}/billing.csv")[:10]
+        day = min(_days(bulk_day) + 37, as_of - 1)
+        rel = f"agency/{ag['agency_id'][resub]}_{quarters[resub_q]}_billing_resubmitted.csv"
+        _write_report(frames["billing"].filter((pl.col("a") == resub) & (pl.col("q") == resub_q)), "billing",
+                      sample / rel)
+        files.append((rel, str(ag["email"][resub]), f"{_iso(day)}T11:42:00"))
+    files.sort(key=lambda f: (f[2], f[0]))
+    _write_rows(sample / "manifest.csv", ["file", "submitted_by", "submitted_at"], files)
+    return files
 
 
 def _preliminary(billing: pl.DataFrame, a: int, q: int) -> pl.DataFrame:

@@ -65,7 +65,7 @@ def read_file(path: Path | str, data: bytes | None = None) -> RawTable:
     if kind == "xlsx":
         table = _read_xlsx(data)
     else:
-        text, encoding_note = _decode(data)
+        text, encoding_note = _as_utf8(data)
         table = _read_text(text)
         if encoding_note:
             table.notes.insert(0, encoding_note)
@@ -98,22 +98,28 @@ def _sniff(data: bytes, name: str) -> str:
     return "csv"
 
 
-def _decode(data: bytes) -> tuple[str, str | None]:
+def _as_utf8(data: bytes) -> tuple[bytes, str | None]:
+    """UTF-8 bytes with LF or CRLF line ends, and a note on what was converted (None when nothing)."""
+    note = None
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         try:
-            return data.decode("utf-16"), "Read as UTF-16 text."
+            data, note = data.decode("utf-16").encode(), "Read as UTF-16 text."
         except UnicodeDecodeError:
             pass
+    if data.startswith(b"\xef\xbb\xbf"):
+        data, note = data[3:], "Removed the byte-order mark (BOM) at the start of the file."
     try:
-        text = data.decode("utf-8-sig")
-        return text, ("Removed the byte-order mark (BOM) at the start of the file." if data[:3] == b"\xef\xbb\xbf"
-                      else None)
+        data.decode("utf-8")  # validity check only; the bytes go to the parser as they are
     except UnicodeDecodeError as exc:
         try:
-            return data.decode("cp1252"), "The file is not UTF-8; read it as Windows-1252 (Excel's default)."
+            data, note = data.decode("cp1252").encode(), "The file is not UTF-8; read it as Windows-1252 " \
+                "(Excel's default)."
         except UnicodeDecodeError:
             raise Unreadable("encoding-error", f"The file's text encoding is not UTF-8 or Windows-1252 (byte "
                              f"{exc.start + 1}). Save it from Excel as 'CSV UTF-8' and upload again.") from exc
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")  # old Mac line ends
+    return data, note
 
 
 def _delimiter(header_line: str) -> str:
@@ -122,17 +128,16 @@ def _delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_text(text: str) -> RawTable:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    first = next((ln for ln in text.split("\n", 50) if ln.strip()), "")
+def _read_text(raw: bytes) -> RawTable:
+    head = raw[:65536].decode("utf-8", errors="ignore")
+    first = next((ln for ln in head.splitlines() if ln.strip()), "")
     delim = _delimiter(first)
     notes = [] if delim == "," else [f"Columns are separated by {DELIMITERS[delim]}s."]
-    raw = text.encode()
     lines = pl.read_csv(io.BytesIO(raw), has_header=False, infer_schema=False, separator="\x1f",
                         quote_char=None, new_columns=["line"])["line"]
     quotes = lines.str.count_matches('"', literal=True).fill_null(0)
     if (quotes % 2 == 1).any():
-        frame = _read_with_csv_module(text, delim)
+        frame = _read_with_csv_module(raw.decode("utf-8"), delim)
     else:
         fields = (lines.str.replace_all(r'"[^"]*"', "").str.count_matches(delim, literal=True) + 1).fill_null(0)
         width = max(int(fields.max() or 1), 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,8 @@ class Validated:
     report: Report
     typed: pl.DataFrame | None = None
     groups: list[tuple[str, str]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds spent per stage (read, types, rules, checks), for progress reports and benchmarks."""
 
     @property
     def kind(self) -> str | None:
@@ -58,8 +61,10 @@ def validate(path: Path | str, data: bytes | None = None, *, kind: str | None = 
     """Validate a file; `con` (a warehouse cursor) enables reference and cross-report checks."""
     report = Report(file=Path(path).name)
     cap = settings.findings_detail_cap()
+    clock = _Clock()
     try:
         raw = read_file(path, data)
+        clock.lap("read")
     except Unreadable as exc:
         report.add(exc.finding)
         if data is not None or Path(path).exists():
@@ -91,6 +96,7 @@ def validate(path: Path | str, data: bytes | None = None, *, kind: str | None = 
     if any(f.code in STOP_CODES and f.severity == ERROR for f in report.findings):
         return Validated(report)
     typed, type_findings, overflow = type_cells(raw.frame, contract, mapping.positions, fixed, cap)
+    clock.lap("types")
     for f in type_findings:
         report.add(f)
     _check_fixed(report, typed, fixed, mapping.positions)
@@ -102,6 +108,7 @@ def validate(path: Path | str, data: bytes | None = None, *, kind: str | None = 
         report.notes.append(f"No rows: recorded as 'nothing to report' for {agency} {quarter}.")
     typed = derive_columns(typed, kind)
     gx_findings, gx_overflow = gx_runner.run(kind, typed, cap)
+    clock.lap("rules")
     typed_cells = {(f.row, f.column) for f in type_findings}
     for f in gx_findings:
         if (f.row, f.column) not in typed_cells:
@@ -123,11 +130,23 @@ def validate(path: Path | str, data: bytes | None = None, *, kind: str | None = 
         _merge(overflow, ref_overflow)
     else:
         report.notes.append("No warehouse available: reference and cross-report checks were not run.")
+    clock.lap("checks")
     _merge(report.truncated, overflow)
     groups = typed.select("agency_id", "quarter").unique().sort("agency_id", "quarter").rows()
     if typed.is_empty():
         groups = [(agency, quarter)]
-    return Validated(report, typed.drop(QUARTER_START, QUARTER_END, *DERIVED.get(kind, {})), groups)
+    return Validated(report, typed.drop(QUARTER_START, QUARTER_END, *DERIVED.get(kind, {})), groups, clock.laps)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 4)
+        self._last = now
 
 
 def _check_fixed(report: Report, typed: pl.DataFrame, fixed: dict[str, str], positions: dict) -> None:

@@ -88,3 +88,33 @@ def write(tmp_path):
         return path
 
     return _write
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory):
+    """The demo state built once through the real validate+load path; yields the warehouse path."""
+    from pipelines.demo_load import build_demo
+
+    folder = tmp_path_factory.mktemp("demo")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PEER_SNAPSHOT", str(folder / "published" / "warehouse.duckdb"))
+        mp.delenv("PEER_AS_OF", raising=False)
+        summary = build_demo(db=folder / "warehouse.duckdb")
+    assert summary["rejected"] == 0 and summary["loaded"] > 0
+    return folder / "warehouse.duckdb"
+
+
+@pytest.fixture
+def demo_env(demo_warehouse, tmp_path, monkeypatch):
+    """A private copy of the demo warehouse, with every setting pointing at it."""
+    import shutil
+
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_warehouse, db)
+    (tmp_path / "published").mkdir()
+    shutil.copyfile(demo_warehouse.parent / "published" / "warehouse.duckdb",
+                    tmp_path / "published" / "warehouse.duckdb")
+    monkeypatch.setenv("PEER_DB", str(db))
+    monkeypatch.setenv("PEER_SNAPSHOT", str(tmp_path / "published" / "warehouse.duckdb"))
+    monkeypatch.delenv("PEER_AS_OF", raising=False)
+    return db
