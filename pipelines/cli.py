@@ -109,7 +109,8 @@ def _total(report: Report, severity: str) -> int:
 
 
 def _validation_connection():
-    """A read-only view of the warehouse for reference checks: the live file, else the snapshot, else none."""
+    """A read-only view of the warehouse for reference and cross-report checks: the live file, else the
+    snapshot, else an in-memory warehouse holding only the reference data (no cross-report checks)."""
     import duckdb
 
     for path in (settings.db_path(), settings.snapshot_path()):
@@ -118,7 +119,9 @@ def _validation_connection():
                 return warehouse.connect(path, read_only=True)
             except (warehouse.WarehouseBusy, duckdb.Error):
                 continue
-    return None
+    con = duckdb.connect(":memory:")
+    warehouse.init(con)
+    return con
 
 
 @app.command()

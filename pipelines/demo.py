@@ -21,7 +21,10 @@ the retention report lists their hires, separations, role changes and promotions
 report counts them by role (plus supervisors and clinicians). So ``headcount(q) = headcount(q-1) +
 hires - separations`` holds exactly per agency. Certification follows each person's credential:
 training (and provisional status where the credential has one) after hire, then renewal every cycle,
-renewed on time, late (grace) or lapsed, decided per person and cycle by a seeded hash.
+renewed on time, late (grace) or lapsed, decided per person and cycle by a seeded hash. issue_date is the
+start of the current renewal cycle, so expiration_date is one renewal period later. Billing volume comes
+from the FTE of peers who may bill (CERTIFIED_ACTIVE or PROVISIONAL) at agencies that bill Medicaid, times
+500-1,200 units per FTE, split by code (individual / HQ group / family / youth) and payer (FFS + MCOs).
 
 Stories (``with_stories=True``, in the first state only; ``generate()`` returns the ids):
 
@@ -37,6 +40,10 @@ Stories (``with_stories=True``, in the first state only; ``generate()`` returns 
   still pending, one payer missing) and then again, corrected, in a later per-agency file.
 * ``new_agencies`` / ``closed_agency``: agencies that start reporting mid-window, and one that closes
   (every state has these).
+
+The late and resubmission stories need separate files, so the single-file layout leaves them out.
+With the defaults the ids are R3, AG0101, AG0076, AG0067, AG0082, AG0003, AG0065/AG0075/AG0107 and
+AG0073 (tests/test_demo_data.py pins them).
 
 CLI: ``python -m pipelines.demo [--out DIR] [--states N] [--quarters N] [--seed N]``; with no arguments it
 rewrites ``data/reference`` and ``data/sample``.
@@ -533,7 +540,7 @@ def _build_world(states: int, seed: int, qstart: np.ndarray, qend: np.ndarray,
 # ----------------------------------------------------------------------------------------------------
 
 def _simulate(ag: dict[str, np.ndarray], regions: list[dict[str, Any]], qstart: np.ndarray, qend: np.ndarray,
-              seed: int, stories: dict[str, Any]) -> dict[str, pl.DataFrame]:
+              seed: int, stories: dict[str, Any]) -> dict[str, Any]:
     rng = np.random.default_rng([seed, 202])
     nq = len(qstart)
     wstart, wend = int(qstart[0]), int(qend[-1])
@@ -542,7 +549,8 @@ def _simulate(ag: dict[str, np.ndarray], regions: list[dict[str, Any]], qstart: 
 
     # --- slots: legacy (exist before the window) and growth (opened during it)
     legacy_n = ag["slots"]
-    growth_n = rng.binomial(legacy_n, np.clip(ag["growth"] * years, 0, 1))
+    # positions added during the window: 0-7% a year, at most ~3 years' worth over a long window
+    growth_n = rng.binomial(legacy_n, np.clip(ag["growth"] * min(years, 3.25), 0, 1))
     growth_n[ag["is_new"] | ag["closing"]] = 0
     s_ag = np.concatenate([np.repeat(np.arange(n_ag), legacy_n), np.repeat(np.arange(n_ag), growth_n)])
     n_slots = len(s_ag)
@@ -638,8 +646,8 @@ def _simulate(ag: dict[str, np.ndarray], regions: list[dict[str, Any]], qstart: 
     precert = rng.random(n_sp) < 0.5
     has_prov = CRED_PROVISIONAL[cred]
     prov_date = np.where(precert & has_prov, hire + rng.integers(20, 61, n_sp), FAR)
-    cert_date = np.where(precert,
-                         np.where(has_prov, prov_date + rng.integers(90, 271, n_sp), hire + rng.integers(60, 301, n_sp)),
+    cert_date = np.where(precert, np.where(has_prov, prov_date + rng.integers(90, 271, n_sp),
+                                           hire + rng.integers(60, 301, n_sp)),
                          hire - rng.integers(0, 6 * 365, n_sp))
     prov_date = np.where(precert & has_prov, prov_date, cert_date)  # no provisional stage: straight to cert
     train_h = rng.choice(np.array([40.0, 46.0, 60.0, 72.0, 80.0]), size=n_sp)
@@ -851,7 +859,8 @@ def _certification(sp: dict[str, np.ndarray], qend: np.ndarray, agency_region: n
     out["status_i"] = status
     has_dates = ~in_train & ~nr
     out["cred_i"] = np.where(has_dates, sp["cred"][s_idx], NONE_CODE).astype(np.int8)
-    out["issue"] = np.where(certified, c_cert, c_prov).astype(np.int32)
+    # issue_date is the start of the current renewal cycle (the original date for a first cycle)
+    out["issue"] = np.where(certified, np.where(expired, B - c_L, B), c_prov).astype(np.int32)
     out["expiry"] = np.where(provisional, c_prov + 365, np.where(expired, B, B + c_L)).astype(np.int32)
     out["has_dates"] = has_dates
     # hours
@@ -1013,6 +1022,10 @@ def generate(out_dir: Path, *, states: int = 1, quarters: list[str] | None = Non
     resub_q, last2 = nq - 2, [nq - 2, nq - 1]
     if with_stories and nq >= 4:
         stories, late, missing, resub = _pick_stories(sim, ag, regions, story, quarters)
+        if layout == "single":  # one file per report: no late or corrected files to tell apart
+            late = resub = None
+            for key in ("late_submitter", "late_quarters", "resubmitting_agency", "resubmitted_quarter"):
+                stories.pop(key)
     rows: dict[str, int] = {}
     agency_ids = pl.Series(list(ag["agency_id"]), dtype=pl.String)
 

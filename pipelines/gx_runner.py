@@ -19,6 +19,9 @@ from pipelines.reading import ROW
 from pipelines.suites import load_suite
 
 SAMPLE = 20
+LABELS = {"claims_resolved": "claims_paid + claims_denied", "units_resolved": "units_paid + units_denied",
+          "quarter_start": "quarter start", "quarter_end": "quarter end"}
+"""How helper columns (see suites.DERIVED) are named in messages."""
 _lock = threading.Lock()
 _state: dict[str, Any] = {}
 
@@ -81,7 +84,7 @@ def _describe(kind: str, code: str, value: Any, entry: dict) -> str:
     if code == "duplicate-row":
         return "repeats another row with the same key"
     if len(entry) > 2:  # pair rules: show both sides
-        return ", ".join(f"{k} = {_plain(v)}" for k, v in entry.items() if k != ROW)
+        return ", ".join(f"{LABELS.get(k, k)} = {_plain(v)}" for k, v in entry.items() if k != ROW)
     return {"value-not-allowed": f"'{value}' is not an allowed value",
             "out-of-range": f"{value} is out of range",
             "bad-format": f"'{value}' is not in the expected format"}.get(code, f"'{value}' is not valid")
