@@ -19,9 +19,17 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 # Helper columns computed before validation so that GX can compare them (see validation.derive_columns).
 QUARTER_START, QUARTER_END = "quarter_start", "quarter_end"
+ROWS_WITH_SAME_KEY = "rows_with_same_key"
+"""How many rows of the file share the row's key (agency_id, quarter and the report's grain)."""
 DERIVED = {
     "billing": {"claims_resolved": ("claims_paid", "claims_denied"), "units_resolved": ("units_paid", "units_denied")},
 }
+"""Sums compared by pair rules: name -> the two columns added."""
+
+
+def helper_columns(kind: str) -> list[str]:
+    """Every column derived for validation only (dropped before loading)."""
+    return [QUARTER_START, QUARTER_END, ROWS_WITH_SAME_KEY, *DERIVED.get(kind, {})]
 
 
 def _rule(kind: str, code: str, report_as: str, fix: str, severity: str = "critical", **kwargs: Any) -> dict:
@@ -59,9 +67,9 @@ def _column_rules(contract: Contract) -> list[dict]:
             rules.append(_rule("expect_column_values_to_match_regex", "bad-format", col.name,
                                f"Write {col.name} like {col.example}.", column=col.name, regex=col.pattern))
     key = ["agency_id", "quarter", *contract.key]
-    rules.append(_rule("expect_compound_columns_to_be_unique", "duplicate-row", contract.key[0],
-                       f"Only one row per {', '.join(key)}: merge or delete the repeated rows.", column_list=key,
-                       ignore_row_if="never"))
+    rules.append(_rule("expect_column_values_to_be_between", "duplicate-row", contract.key[0],
+                       f"Only one row per {', '.join(key)}: merge or delete the repeated rows.",
+                       column=ROWS_WITH_SAME_KEY, max_value=1))
     return rules
 
 

@@ -16,7 +16,7 @@ from pipelines.contracts import REPORTS
 from pipelines.findings import ERROR, Finding, Report
 from pipelines.reading import ROW, Unreadable, read_file
 from pipelines.structure import infer_report, map_columns
-from pipelines.suites import DERIVED, QUARTER_END, QUARTER_START
+from pipelines.suites import DERIVED, QUARTER_END, QUARTER_START, ROWS_WITH_SAME_KEY, helper_columns
 
 STOP_CODES = {"missing-column", "misspelled-column", "duplicate-column", "blank-header"}
 
@@ -45,12 +45,14 @@ def resolve_as_of(con: duckdb.DuckDBPyConnection | None) -> dt.date:
 
 
 def derive_columns(typed: pl.DataFrame, kind: str) -> pl.DataFrame:
-    """Quarter bounds and paid+denied sums that the GX pair rules compare against."""
+    """Quarter bounds, paid+denied sums and rows per key: what the GX rules compare against."""
     parts = pl.col("quarter").str.extract_groups(r"^(\d{4})-Q([1-4])$")
     year = parts.struct.field("1").cast(pl.Int32)
     q = parts.struct.field("2").cast(pl.Int32)
     start = pl.date(year, q * 3 - 2, 1)
-    exprs = [start.alias(QUARTER_START), start.dt.offset_by("3mo").dt.offset_by("-1d").alias(QUARTER_END)]
+    key = ["agency_id", "quarter", *REPORTS[kind].key]
+    exprs = [start.alias(QUARTER_START), start.dt.offset_by("3mo").dt.offset_by("-1d").alias(QUARTER_END),
+             pl.len().over(key).cast(pl.Int64).alias(ROWS_WITH_SAME_KEY)]
     for name, (a, b) in DERIVED.get(kind, {}).items():
         exprs.append((pl.col(a) + pl.col(b)).alias(name))
     return typed.with_columns(exprs)
@@ -135,7 +137,7 @@ def validate(path: Path | str, data: bytes | None = None, *, kind: str | None = 
     groups = typed.select("agency_id", "quarter").unique().sort("agency_id", "quarter").rows()
     if typed.is_empty():
         groups = [(agency, quarter)]
-    return Validated(report, typed.drop(QUARTER_START, QUARTER_END, *DERIVED.get(kind, {})), groups, clock.laps)
+    return Validated(report, typed.drop(helper_columns(kind)), groups, clock.laps)
 
 
 class _Clock:
