@@ -25,7 +25,7 @@ alt.theme.register("peer_dashboard", enable=True)(_theme)
 def line(frame: pl.DataFrame, x: str, y: str, colour: str | None, title: str, subtitle: str,
          y_title: str, y_format: str = ",.1f") -> alt.Chart:
     """Trend lines, one per `colour` value, with points and tooltips."""
-    enc = {"x": alt.X(f"{x}:O", title="Quarter", sort=None),
+    enc = {"x": alt.X(f"{x}:O", title="Quarter", sort=None, axis=alt.Axis(labelAngle=-40)),
            "y": alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format)),
            "tooltip": [alt.Tooltip(f"{x}:N", title="Quarter"),
                        alt.Tooltip(f"{y}:Q", title=y_title, format=y_format)]}
@@ -33,7 +33,7 @@ def line(frame: pl.DataFrame, x: str, y: str, colour: str | None, title: str, su
         enc["color"] = alt.Color(f"{colour}:N", title=None)
         enc["tooltip"].insert(0, alt.Tooltip(f"{colour}:N", title=colour.replace("_", " ").capitalize()))
     return (alt.Chart(frame.to_pandas(), title=alt.TitleParams(title, subtitle=subtitle))
-            .mark_line(point=True).encode(**enc).properties(height=300))
+            .mark_line(point=True).encode(**enc).properties(height=340))
 
 
 def bars(frame: pl.DataFrame, category: str, value: str, title: str, subtitle: str, value_title: str,
