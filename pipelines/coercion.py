@@ -22,8 +22,10 @@ HOW_TO_FIX = {
 
 
 def _number(text: pl.Expr) -> pl.Expr:
-    cleaned = text.str.replace_all(r"[\s$,]", "")
-    return pl.when(text.str.contains(_NUMBER)).then(cleaned.cast(pl.Float64, strict=False))
+    """Plain numbers cast directly; only cells with '$', ',' or spaces go through the cleaning regex."""
+    plain = text.cast(pl.Float64, strict=False)
+    cleaned = text.str.replace_all(r"[\s$,]", "").cast(pl.Float64, strict=False)
+    return pl.when(plain.is_not_null()).then(plain).when(text.str.contains(_NUMBER)).then(cleaned)
 
 
 def _date(text: pl.Expr) -> pl.Expr:

@@ -7,6 +7,7 @@ their file (header = 1), so findings can point at it.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -20,6 +21,7 @@ from pipelines import settings
 from pipelines.findings import Finding
 
 ROW = "__row"
+STREAM_FROM_DISK_BYTES = 32 * 1024 * 1024
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 
@@ -55,6 +57,10 @@ def read_file(path: Path | str, data: bytes | None = None) -> RawTable:
     if size > limit:
         raise Unreadable("file-too-large", f"The file is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB. "
                          "Split it by quarter or by agency and upload the parts.")
+    if data is None and size > STREAM_FROM_DISK_BYTES:
+        table = _read_large_file(path)
+        if table is not None:
+            return table
     if data is None:
         data = path.read_bytes()
     if not data.strip():
@@ -70,6 +76,33 @@ def read_file(path: Path | str, data: bytes | None = None) -> RawTable:
         if encoding_note:
             table.notes.insert(0, encoding_note)
     table.sha256 = digest
+    return table
+
+
+def _read_large_file(path: Path) -> RawTable | None:
+    """Big plain UTF-8 CSVs are parsed straight from disk (no copy in memory); None means use the general path.
+
+    One streaming pass hashes the file and checks it is UTF-8 without BOM, NUL bytes or bare CR line ends.
+    """
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    previous = b""
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        if head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"PK", b"\xd0\xcf", b"%PDF")):
+            return None
+        fh.seek(0)
+        while chunk := fh.read(1 << 22):
+            digest.update(chunk)
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                return None
+            if b"\x00" in chunk or (previous + chunk).count(b"\r") != (previous + chunk).count(b"\r\n"):
+                return None
+            previous = chunk[-1:] if chunk.endswith(b"\r") else b""
+    table = _read_text(path)
+    table.sha256 = digest.hexdigest()
     return table
 
 
@@ -128,20 +161,25 @@ def _delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_text(raw: bytes) -> RawTable:
-    head = raw[:65536].decode("utf-8", errors="ignore")
+def _read_text(raw: bytes | Path) -> RawTable:
+    """Parse UTF-8 CSV text given as bytes or as a path to read from."""
+    head = (raw[:65536] if isinstance(raw, bytes) else raw.open("rb").read(65536)).decode("utf-8", errors="ignore")
+    source = (lambda: io.BytesIO(raw)) if isinstance(raw, bytes) else (lambda: raw)
     first = next((ln for ln in head.splitlines() if ln.strip()), "")
     delim = _delimiter(first)
     notes = [] if delim == "," else [f"Columns are separated by {DELIMITERS[delim]}s."]
-    lines = pl.read_csv(io.BytesIO(raw), has_header=False, infer_schema=False, separator="\x1f",
+    lines = pl.read_csv(source(), has_header=False, infer_schema=False, separator="\x1f",
                         quote_char=None, new_columns=["line"])["line"]
     quotes = lines.str.count_matches('"', literal=True).fill_null(0)
     if (quotes % 2 == 1).any():
-        frame = _read_with_csv_module(raw.decode("utf-8"), delim)
+        text = raw if isinstance(raw, bytes) else raw.read_bytes()
+        frame = _read_with_csv_module(text.decode("utf-8"), delim)
     else:
-        fields = (lines.str.replace_all(r'"[^"]*"', "").str.count_matches(delim, literal=True) + 1).fill_null(0)
+        quoted = lines.str.replace_all(r'"[^"]*"', "") if (quotes > 0).any() else lines
+        fields = (quoted.str.count_matches(delim, literal=True) + 1).fill_null(0)
+        del lines, quoted, quotes
         width = max(int(fields.max() or 1), 1)
-        frame = pl.read_csv(io.BytesIO(raw), has_header=False, separator=delim,
+        frame = pl.read_csv(source(), has_header=False, separator=delim,
                             schema={f"column_{i}": pl.String for i in range(width)},
                             missing_columns="insert", truncate_ragged_lines=True)
         frame = frame.with_columns(pl.Series(ROW, range(1, frame.height + 1), dtype=pl.Int64),
@@ -184,10 +222,15 @@ def _finish(frame: pl.DataFrame, notes: list[str], fmt: str) -> RawTable:
     cells = [c for c in frame.columns if c not in (ROW, "__fields")]
     frame = frame.rename({c: f"c{i}" for i, c in enumerate(cells)})
     cells = [f"c{i}" for i in range(len(cells))]
-    frame = frame.with_columns([pl.col(c).str.strip_chars() for c in cells])
-    frame = frame.with_columns([pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in cells])
+    for c in cells:  # column by column, and only where needed: a big file is never copied whole
+        column = frame[c]
+        stripped = column.str.strip_chars()
+        if (stripped.str.len_bytes() != column.str.len_bytes()).any() or (stripped == "").any():
+            frame = frame.with_columns(pl.when(stripped == "").then(None).otherwise(stripped).alias(c))
+        del column, stripped
     blank = pl.all_horizontal(pl.col(c).is_null() for c in cells) if cells else pl.lit(True)
-    frame = frame.filter(~blank)
+    if frame.select(blank.any()).item():
+        frame = frame.filter(~blank)
     if frame.is_empty():
         raise Unreadable("no-header", "The file has no header row. Start from the template: its first row names "
                          "the columns.")

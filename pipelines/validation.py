@@ -44,15 +44,21 @@ def resolve_as_of(con: duckdb.DuckDBPyConnection | None) -> dt.date:
     return dt.date.fromisoformat(stored) if stored else settings.as_of()
 
 
+def quarter_bounds(quarters: pl.Series) -> pl.DataFrame:
+    """First and last day of each distinct 'YYYY-Qn' value (null for anything else)."""
+    distinct = quarters.unique().to_frame("quarter")
+    parts = pl.col("quarter").str.extract_groups(r"^(\d{4})-Q([1-4])$")
+    start = pl.date(parts.struct.field("1").cast(pl.Int32), parts.struct.field("2").cast(pl.Int32) * 3 - 2, 1)
+    return distinct.with_columns(start.alias(QUARTER_START),
+                                 start.dt.offset_by("3mo").dt.offset_by("-1d").alias(QUARTER_END))
+
+
 def derive_columns(typed: pl.DataFrame, kind: str) -> pl.DataFrame:
     """Quarter bounds, paid+denied sums and rows per key: what the GX rules compare against."""
-    parts = pl.col("quarter").str.extract_groups(r"^(\d{4})-Q([1-4])$")
-    year = parts.struct.field("1").cast(pl.Int32)
-    q = parts.struct.field("2").cast(pl.Int32)
-    start = pl.date(year, q * 3 - 2, 1)
     key = ["agency_id", "quarter", *REPORTS[kind].key]
-    exprs = [start.alias(QUARTER_START), start.dt.offset_by("3mo").dt.offset_by("-1d").alias(QUARTER_END),
-             pl.len().over(key).cast(pl.Int64).alias(ROWS_WITH_SAME_KEY)]
+    typed = typed.join(quarter_bounds(typed["quarter"]), on="quarter", how="left", nulls_equal=True,
+                       maintain_order="left")
+    exprs = [pl.len().over(key).cast(pl.Int64).alias(ROWS_WITH_SAME_KEY)]
     for name, (a, b) in DERIVED.get(kind, {}).items():
         exprs.append((pl.col(a) + pl.col(b)).alias(name))
     return typed.with_columns(exprs)

@@ -181,3 +181,23 @@ def test_agency_and_quarter_columns_may_come_from_the_upload(con):
     result = validate("r.csv", csv_bytes(rows), agency="AG0001", quarter="2026-Q1", con=con)
     assert result.report.valid, result.report.as_dict()
     assert set(result.typed["agency_id"]) == {"AG0001"}
+
+
+@pytest.mark.parametrize("variant", ["plain", "bom", "cp1252", "cr-only", "crlf"])
+def test_files_read_from_disk_match_uploads(con, write, monkeypatch, variant):
+    """Big files are parsed straight from disk; whatever path is taken, the result is the same."""
+    from pipelines import reading
+
+    rows = clean_rows("billing")
+    rows[1][3] = "MCO-Café"
+    text = csv_bytes(rows, newline="\r\n" if variant == "crlf" else "\n").decode()
+    data = {"bom": b"\xef\xbb\xbf" + text.encode(), "cp1252": text.encode("cp1252"),
+            "cr-only": text.replace("\n", "\r").encode()}.get(variant, text.encode())
+    path = write("b.csv", data)
+    uploaded = validate("b.csv", data, con=con)
+    monkeypatch.setattr(reading, "STREAM_FROM_DISK_BYTES", 0)
+    from_disk = validate(path, con=con)
+    assert from_disk.report.valid and uploaded.report.valid
+    assert from_disk.report.sha256 == uploaded.report.sha256 == reading.sha256_of(data)
+    assert from_disk.typed.equals(uploaded.typed)
+    assert from_disk.typed["payer_id"][0] == "MCO-Café"
