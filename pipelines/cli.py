@@ -167,7 +167,10 @@ def _run_files(files: list[Path], report: Optional[ReportKind], agency: Optional
     with _progress() as progress:
         task = progress.add_task("Validating" if not load else "Loading", total=len(files))
         for path in files:
-            progress.update(task, description=f"{path.name}")
+            def stage(step: str, name: str = path.name) -> None:
+                progress.update(task, description=f"{name}: {step}")
+
+            stage("starting")
             if not path.exists():
                 rep = Report(file=path.name)
                 from pipelines.findings import Finding
@@ -180,7 +183,8 @@ def _run_files(files: list[Path], report: Optional[ReportKind], agency: Optional
             if load:
                 from pipelines.ingest import ingest
 
-                outcome = ingest(con, path, kind=kind, agency=agency, quarter=quarter, submitted_by=submitted_by)
+                outcome = ingest(con, path, kind=kind, agency=agency, quarter=quarter, submitted_by=submitted_by,
+                                 on_stage=stage)
                 rep, status = outcome.validated.report, outcome.status
                 code = _exit_code(rep) if status == "rejected" else 0
                 if status == "rejected" and code == 0:
@@ -188,7 +192,7 @@ def _run_files(files: list[Path], report: Optional[ReportKind], agency: Optional
             else:
                 from pipelines.validation import validate
 
-                rep = validate(path, kind=kind, agency=agency, quarter=quarter, con=con).report
+                rep = validate(path, kind=kind, agency=agency, quarter=quarter, con=con, on_stage=stage).report
                 status, code = None, _exit_code(rep)
             results.append((rep, status))
             codes.append(code)

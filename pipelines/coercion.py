@@ -21,68 +21,72 @@ HOW_TO_FIX = {
 }
 
 
-def _number(text: pl.Expr) -> pl.Expr:
-    """Plain numbers cast directly; only cells with '$', ',' or spaces go through the cleaning regex."""
-    plain = text.cast(pl.Float64, strict=False)
-    cleaned = text.str.replace_all(r"[\s$,]", "").cast(pl.Float64, strict=False)
-    return pl.when(plain.is_not_null()).then(plain).when(text.str.contains(_NUMBER)).then(cleaned)
+def _fill(fast: pl.Series, text: pl.Series, slow: pl.Expr) -> pl.Series:
+    """Keep the fast conversion; run the slow one only when some non-empty cells failed the fast one."""
+    missed = fast.is_null() & text.is_not_null()
+    if not missed.any():
+        return fast
+    fallback = pl.select(slow).to_series().cast(fast.dtype)
+    return fast.zip_with(~missed, fallback)
 
 
-def _date(text: pl.Expr) -> pl.Expr:
-    day = text.str.replace(r"[ T]00:00(:00(\.0+)?)?$", "")
-    return pl.coalesce(
-        day.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
-        day.str.strptime(pl.Date, "%m/%d/%Y", strict=False),
-        day.str.strptime(pl.Date, "%Y/%m/%d", strict=False),
-    )
-
-
-def convert(col: Column, text: pl.Expr) -> pl.Expr:
-    """Expression turning a text column into the contract type (null where unreadable)."""
-    if col.type == "int":
-        value = _number(text)
-        return pl.when(value == value.floor()).then(value).cast(pl.Int64)
-    if col.type == "float":
-        return _number(text)
+def convert(col: Column, text: pl.Series) -> pl.Series:
+    """The text column in the contract type (null where unreadable)."""
+    t = pl.lit(text)
+    if col.type in ("int", "float"):
+        value = _fill(text.cast(pl.Float64, strict=False), text,
+                      pl.when(t.str.contains(_NUMBER)).then(t.str.replace_all(r"[\s$,]", "")
+                                                            .cast(pl.Float64, strict=False)))
+        if col.type == "float":
+            return value
+        return pl.select(pl.when(pl.lit(value) == pl.lit(value).floor()).then(pl.lit(value))
+                         .cast(pl.Int64)).to_series()
     if col.type == "date":
-        return _date(text)
+        day = t.str.replace(r"[ T]00:00(:00(\.0+)?)?$", "")
+        return _fill(text.str.strptime(pl.Date, "%Y-%m-%d", strict=False), text, pl.coalesce(
+            day.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
+            day.str.strptime(pl.Date, "%m/%d/%Y", strict=False),
+            day.str.strptime(pl.Date, "%Y/%m/%d", strict=False)))
     if col.type == "bool":
         lowered = text.str.to_lowercase()
-        return pl.when(lowered.is_in(["true", "yes", "y", "1"])).then(True).when(
-            lowered.is_in(["false", "no", "n", "0"])).then(False)
+        return pl.select(pl.when(pl.lit(lowered).is_in(["true", "yes", "y", "1"])).then(True).when(
+            pl.lit(lowered).is_in(["false", "no", "n", "0"])).then(False)).to_series()
     if col.name == "quarter":
         return text.str.to_uppercase().str.replace(r"^(\d{4})\s*[-_ ]?\s*Q([1-4])$", "$1-Q$2")
     if col.allowed and all(v == v.upper() for v in col.allowed):
-        return text.str.to_uppercase()
+        upper = text.str.to_uppercase()
+        return text if upper.equals(text) else upper
     return text
 
 
 def type_cells(frame: pl.DataFrame, contract: Contract, positions: dict[str, str | None],
                fixed: dict[str, str], cap: int) -> tuple[pl.DataFrame, list[Finding], dict[str, int]]:
     """Typed frame with contract column names (plus __row), type-error findings, and counts past the cap."""
-    exprs = [pl.col(ROW)]
-    for col in contract.columns:
-        pos = positions.get(col.name)
-        if pos is not None:
-            exprs.append(convert(col, pl.col(pos)).alias(col.name))
-        elif col.name in fixed:
-            exprs.append(pl.lit(fixed[col.name], dtype=pl.String).alias(col.name))
-        else:
-            exprs.append(pl.lit(None, dtype=_polars_type(col)).alias(col.name))
-    typed = frame.select(exprs)
+    columns = [frame[ROW]]
     findings: list[Finding] = []
     overflow = 0
     for col in contract.columns:
         pos = positions.get(col.name)
-        if pos is None or col.type == "str":
+        if pos is None:
+            value = fixed.get(col.name)
+            columns.append(pl.repeat(value, frame.height, dtype=pl.String if value else _polars_type(col),
+                                     eager=True).alias(col.name))
             continue
-        bad = frame.select(ROW, pl.col(pos).alias("text")).filter(
-            pl.col("text").is_not_null() & typed[col.name].is_null())
+        text = frame[pos]
+        typed_column = convert(col, text).alias(col.name)
+        columns.append(typed_column)
+        if col.type == "str":
+            continue
+        failed = typed_column.is_null() & text.is_not_null()
+        if not failed.any():
+            continue
+        bad = frame.select(ROW, pl.col(pos).alias("text")).filter(failed)
         room = max(cap - len(findings), 0)
-        for row, text in bad.head(room).iter_rows():
-            findings.append(Finding("type-error", f"Row {row}, column {col.name}: '{text}' is not "
-                                    f"{HOW_TO_FIX[col.type]}.", row=row, column=col.name, value=text))
+        for row, cell in bad.head(room).iter_rows():
+            findings.append(Finding("type-error", f"Row {row}, column {col.name}: '{cell}' is not "
+                                    f"{HOW_TO_FIX[col.type]}.", row=row, column=col.name, value=cell))
         overflow += max(bad.height - room, 0)
+    typed = pl.DataFrame(columns)
     return typed, findings, ({"type-error": overflow} if overflow else {})
 
 

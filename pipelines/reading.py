@@ -22,6 +22,8 @@ from pipelines.findings import Finding
 
 ROW = "__row"
 STREAM_FROM_DISK_BYTES = 32 * 1024 * 1024
+PADDING = (" ", "\t", "\u00a0")
+"""Characters stripped from the edges of cells (spaces, tabs, Excel's non-breaking spaces)."""
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 
@@ -170,12 +172,13 @@ def _read_text(raw: bytes | Path) -> RawTable:
     notes = [] if delim == "," else [f"Columns are separated by {DELIMITERS[delim]}s."]
     lines = pl.read_csv(source(), has_header=False, infer_schema=False, separator="\x1f",
                         quote_char=None, new_columns=["line"])["line"]
-    quotes = lines.str.count_matches('"', literal=True).fill_null(0)
-    if (quotes % 2 == 1).any():
+    has_quotes = lines.str.contains('"', literal=True).any()
+    quotes = lines.str.count_matches('"', literal=True).fill_null(0) if has_quotes else None
+    if quotes is not None and (quotes % 2 == 1).any():
         text = raw if isinstance(raw, bytes) else raw.read_bytes()
         frame = _read_with_csv_module(text.decode("utf-8"), delim)
     else:
-        quoted = lines.str.replace_all(r'"[^"]*"', "") if (quotes > 0).any() else lines
+        quoted = lines.str.replace_all(r'"[^"]*"', "") if has_quotes else lines
         fields = (quoted.str.count_matches(delim, literal=True) + 1).fill_null(0)
         del lines, quoted, quotes
         width = max(int(fields.max() or 1), 1)
@@ -224,10 +227,11 @@ def _finish(frame: pl.DataFrame, notes: list[str], fmt: str) -> RawTable:
     cells = [f"c{i}" for i in range(len(cells))]
     for c in cells:  # column by column, and only where needed: a big file is never copied whole
         column = frame[c]
-        stripped = column.str.strip_chars()
-        if (stripped.str.len_bytes() != column.str.len_bytes()).any() or (stripped == "").any():
+        padded = pl.any_horizontal(column.str.starts_with(w) | column.str.ends_with(w) for w in PADDING)
+        if pl.select(padded.any()).item() or (column == "").any():
+            stripped = column.str.strip_chars()
             frame = frame.with_columns(pl.when(stripped == "").then(None).otherwise(stripped).alias(c))
-        del column, stripped
+        del column
     blank = pl.all_horizontal(pl.col(c).is_null() for c in cells) if cells else pl.lit(True)
     if frame.select(blank.any()).item():
         frame = frame.filter(~blank)

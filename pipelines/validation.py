@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,11 +66,15 @@ def derive_columns(typed: pl.DataFrame, kind: str) -> pl.DataFrame:
 
 
 def validate(path: Path | str, data: bytes | None = None, *, kind: str | None = None, agency: str | None = None,
-             quarter: str | None = None, con: duckdb.DuckDBPyConnection | None = None) -> Validated:
-    """Validate a file; `con` (a warehouse cursor) enables reference and cross-report checks."""
+             quarter: str | None = None, con: duckdb.DuckDBPyConnection | None = None,
+             on_stage: Callable[[str], None] | None = None) -> Validated:
+    """Validate a file; `con` (a warehouse cursor) enables reference and cross-report checks.
+
+    `on_stage` is told what is about to run ("reading", "typing", "rules", "checks"), for progress displays.
+    """
     report = Report(file=Path(path).name)
     cap = settings.findings_detail_cap()
-    clock = _Clock()
+    clock = _Clock(on_stage)
     try:
         raw = read_file(path, data)
         clock.lap("read")
@@ -147,14 +152,21 @@ def validate(path: Path | str, data: bytes | None = None, *, kind: str | None = 
 
 
 class _Clock:
-    def __init__(self) -> None:
+    """Times each stage and announces the next one."""
+
+    NEXT = {"read": "checking types", "types": "applying the rules", "rules": "cross-checking", "checks": "done"}
+
+    def __init__(self, on_stage: Callable[[str], None] | None) -> None:
         self.laps: dict[str, float] = {}
         self._last = time.perf_counter()
+        self._announce = on_stage or (lambda stage: None)
+        self._announce("reading")
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
         self.laps[name] = round(now - self._last, 4)
         self._last = now
+        self._announce(self.NEXT[name])
 
 
 def _check_fixed(report: Report, typed: pl.DataFrame, fixed: dict[str, str], positions: dict) -> None:

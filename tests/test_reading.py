@@ -201,3 +201,13 @@ def test_files_read_from_disk_match_uploads(con, write, monkeypatch, variant):
     assert from_disk.report.sha256 == uploaded.report.sha256 == reading.sha256_of(data)
     assert from_disk.typed.equals(uploaded.typed)
     assert from_disk.typed["payer_id"][0] == "MCO-Café"
+
+
+def test_padded_and_quoted_empty_cells_are_cleaned(con):
+    rows = clean_rows("billing")
+    rows[1][2], rows[1][3], rows[1][14] = " MCO\u00a0", "\tMCO-A ", "  85 "
+    data = csv_bytes(rows).replace(b",,120", b',"",120')  # a quoted empty modifier
+    result = validate("b.csv", data, con=con)
+    assert result.report.valid, result.report.as_dict()
+    assert (result.typed["payer_type"][0], result.typed["payer_id"][0], result.typed["modifier"][0],
+            result.typed["unique_beneficiaries"][0]) == ("MCO", "MCO-A", None, 85)

@@ -164,3 +164,13 @@ class TestCrossReport:
         self._load(con, "headcount", hc)
         report = validate("c.csv", csv_bytes(clean_rows("certification")), con=con).report
         assert [(f.code, f.value) for f in report.warnings] == [("certification-headcount-mismatch", 3)]
+
+
+def test_stages_are_announced_in_order_for_progress_displays(con):
+    from pipelines.ingest import ingest
+
+    seen: list[str] = []
+    outcome = ingest(con, "h.csv", csv_bytes(clean_rows("headcount")), on_stage=seen.append, publish=False)
+    assert outcome.status == "loaded"
+    assert seen == ["reading", "checking types", "applying the rules", "cross-checking", "done", "loading"]
+    assert set(outcome.validated.timings) == {"read", "types", "rules", "checks"}
