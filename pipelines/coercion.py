@@ -6,6 +6,8 @@ Each cell that cannot be read as its column's type becomes null and yields a `ty
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from pipelines.contracts import Column, Contract
@@ -52,11 +54,21 @@ def convert(col: Column, text: pl.Series) -> pl.Series:
         return pl.select(pl.when(pl.lit(lowered).is_in(["true", "yes", "y", "1"])).then(True).when(
             pl.lit(lowered).is_in(["false", "no", "n", "0"])).then(False)).to_series()
     if col.name == "quarter":
-        return text.str.to_uppercase().str.replace(r"^(\d{4})\s*[-_ ]?\s*Q([1-4])$", "$1-Q$2")
+        return _per_distinct(text, lambda s: s.str.to_uppercase().str.replace(
+            r"^(\d{4})\s*[-_ ]?\s*Q([1-4])$", "$1-Q$2"))
     if col.allowed and all(v == v.upper() for v in col.allowed):
-        upper = text.str.to_uppercase()
-        return text if upper.equals(text) else upper
+        return _per_distinct(text, lambda s: s.str.to_uppercase())
     return text
+
+
+def _per_distinct(text: pl.Series, normalise: Callable[[pl.Series], pl.Series]) -> pl.Series:
+    """Apply a text normalisation once per distinct value (codes and quarters repeat on every row)."""
+    distinct = text.unique().drop_nulls()
+    changed = normalise(distinct)
+    moved = distinct != changed
+    if not moved.any():
+        return text
+    return text.replace(distinct.filter(moved), changed.filter(moved))
 
 
 def type_cells(frame: pl.DataFrame, contract: Contract, positions: dict[str, str | None],

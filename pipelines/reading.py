@@ -11,6 +11,7 @@ import codecs
 import csv
 import hashlib
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,8 +101,12 @@ def _read_large_file(path: Path) -> RawTable | None:
                 decoder.decode(chunk)
             except UnicodeDecodeError:
                 return None
-            if b"\x00" in chunk or (previous + chunk).count(b"\r") != (previous + chunk).count(b"\r\n"):
+            if b"\x00" in chunk:
                 return None
+            if b"\r" in chunk or previous:
+                joined = previous + chunk
+                if joined.count(b"\r") != joined.count(b"\r\n"):
+                    return None
             previous = chunk[-1:] if chunk.endswith(b"\r") else b""
     table = _read_text(path)
     table.sha256 = digest.hexdigest()
@@ -174,10 +179,12 @@ def _read_text(raw: bytes | Path) -> RawTable:
                         quote_char=None, new_columns=["line"])["line"]
     has_quotes = lines.str.contains('"', literal=True).any()
     quotes = lines.str.count_matches('"', literal=True).fill_null(0) if has_quotes else None
+    trim = True
     if quotes is not None and (quotes % 2 == 1).any():
         text = raw if isinstance(raw, bytes) else raw.read_bytes()
         frame = _read_with_csv_module(text.decode("utf-8"), delim)
     else:
+        trim = _needs_trim(lines, delim)
         quoted = lines.str.replace_all(r'"[^"]*"', "") if has_quotes else lines
         fields = (quoted.str.count_matches(delim, literal=True) + 1).fill_null(0)
         del lines, quoted, quotes
@@ -187,7 +194,7 @@ def _read_text(raw: bytes | Path) -> RawTable:
                             missing_columns="insert", truncate_ragged_lines=True)
         frame = frame.with_columns(pl.Series(ROW, range(1, frame.height + 1), dtype=pl.Int64),
                                    fields[: frame.height].cast(pl.Int64).alias("__fields"))
-    return _finish(frame, notes, "csv")
+    return _finish(frame, notes, "csv", trim)
 
 
 def _read_with_csv_module(text: str, delim: str) -> pl.DataFrame:
@@ -220,12 +227,20 @@ def _read_xlsx(data: bytes) -> RawTable:
     return _finish(frame, ["Read the first sheet of the workbook."], "xlsx")
 
 
-def _finish(frame: pl.DataFrame, notes: list[str], fmt: str) -> RawTable:
+def _needs_trim(lines: pl.Series, delim: str) -> bool:
+    """Whether any cell starts or ends with padding, or is an empty quoted string (one pass over the lines)."""
+    pad = "[" + "".join(w for w in PADDING if w != delim).replace("\t", "\\t") + "]"
+    sep = re.escape(delim)
+    pattern = f'(^|{sep})"?{pad}|{pad}"?($|{sep})|(^|{sep})""($|{sep})'
+    return bool(lines.str.contains(pattern).any())
+
+
+def _finish(frame: pl.DataFrame, notes: list[str], fmt: str, trim: bool = True) -> RawTable:
     """Split off the header row, name columns c0..cn, drop empty rows and flag ragged ones."""
     cells = [c for c in frame.columns if c not in (ROW, "__fields")]
     frame = frame.rename({c: f"c{i}" for i, c in enumerate(cells)})
     cells = [f"c{i}" for i in range(len(cells))]
-    for c in cells:  # column by column, and only where needed: a big file is never copied whole
+    for c in cells if trim else []:  # column by column, only where needed: a big file is never copied whole
         column = frame[c]
         padded = pl.any_horizontal(column.str.starts_with(w) | column.str.ends_with(w) for w in PADDING)
         if pl.select(padded.any()).item() or (column == "").any():
