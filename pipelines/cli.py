@@ -16,6 +16,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -81,24 +82,24 @@ def print_report(report: Report, status: str | None = None, per_code: int = 20) 
     verdict = status or ("valid" if report.valid else "invalid")
     colour = "green" if report.valid else "red"
     kind = f" ({report.report} report)" if report.report else ""
-    out.print(f"[bold {colour}]{report.file}{kind}: {verdict}[/] - {report.rows} rows, "
+    out.print(f"[bold {colour}]{escape(report.file)}{kind}: {verdict}[/] - {report.rows} rows, "
               f"{_total(report, 'error')} errors, "
               f"{_total(report, 'warning')} warnings")
     for note in report.notes:
-        out.print(f"  [dim]{note}[/dim]")
+        out.print(f"  [dim]{escape(note)}[/dim]")
     counts = report.counts()
     if not counts:
         return
     summary = Table("code", "severity", "count", title="Findings per code", title_justify="left")
     for code, n in counts.items():
-        summary.add_row(code, report.severity_of(code), str(n))
+        summary.add_row(escape(code), report.severity_of(code), str(n))
     out.print(summary)
     shown: dict[str, int] = {}
     for f in sorted(report.findings, key=lambda f: (f.severity != "error", f.row or 0, f.column or "")):
         shown[f.code] = shown.get(f.code, 0) + 1
         if shown[f.code] <= per_code:
             mark = "[red]error[/red]  " if f.severity == "error" else "[yellow]warning[/yellow]"
-            out.print(f"  {mark} {f.message} [dim]({f.code})[/dim]", highlight=False)
+            out.print(f"  {mark} {escape(f.message)} [dim]({f.code})[/dim]", highlight=False)
     for code, n in counts.items():
         if n > per_code:
             out.print(f"  [dim]... and {n - per_code} more {code} (--format json lists them all)[/dim]")

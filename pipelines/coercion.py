@@ -39,6 +39,8 @@ def convert(col: Column, text: pl.Series) -> pl.Series:
         value = _fill(text.cast(pl.Float64, strict=False), text,
                       pl.when(t.str.contains(_NUMBER)).then(t.str.replace_all(r"[\s$,]", "")
                                                             .cast(pl.Float64, strict=False)))
+        if value.is_infinite().any() or value.is_nan().any():  # "inf", "NaN" are not counts or dollars
+            value = pl.select(pl.when(pl.lit(value).is_finite()).then(pl.lit(value))).to_series()
         if col.type == "float":
             return value
         return pl.select(pl.when(pl.lit(value) == pl.lit(value).floor()).then(pl.lit(value))

@@ -107,3 +107,12 @@ def test_init_reports_creation_then_up_to_date(env):
     assert first.returncode == 0 and "Created" in first.stdout
     second = cli("init")
     assert second.returncode == 0 and "up to date" in second.stdout
+
+
+def test_text_report_prints_user_text_literally(initialised, write):
+    """Markup-like text in a file name or a cell is shown as typed, never interpreted or crashing."""
+    rows = clean_rows("headcount")
+    rows[1][8] = "[bold]GRANT[/]"
+    proc = cli("validate", write("[red]q1.csv", rows))
+    assert proc.returncode == 1, proc.stderr
+    assert "[red]q1.csv" in proc.stdout and "[BOLD]GRANT[/]" in proc.stdout

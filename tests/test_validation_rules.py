@@ -35,6 +35,8 @@ CELL_RULES = [
      "trained_peer_supervisors"),
     ("headcount", 1, "fte", "four", "type-error", "fte"),
     ("headcount", 1, "headcount", "5.5", "type-error", "headcount"),
+    ("headcount", 1, "headcount", "NaN", "type-error", "headcount"),
+    ("billing", 1, "amount_paid", "inf", "type-error", "amount_paid"),
     ("headcount", 1, "agency_id", "AG0999", "unknown-agency", "agency_id"),
     ("headcount", 1, "quarter", "2026-Q4", "future-quarter", "quarter"),
     ("headcount", 1, "primary_funding", "LOTTERY", "value-not-allowed", "primary_funding"),
