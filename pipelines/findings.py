@@ -8,6 +8,8 @@ from typing import Any
 
 ERROR = "error"
 WARNING = "warning"
+LONGEST_VALUE = 120
+"""Longer cell values are cut in findings (a 2 MB cell should not become a 2 MB message)."""
 
 
 @dataclass
@@ -20,6 +22,12 @@ class Finding:
     column: str | None = None
     value: Any = None
     severity: str = ERROR
+
+    def __post_init__(self) -> None:
+        if isinstance(self.value, str) and len(self.value) > LONGEST_VALUE:
+            short = self.value[:LONGEST_VALUE] + "…"
+            self.message = self.message.replace(self.value, short)
+            self.value = short
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -132,7 +132,7 @@ def _sniff(data: bytes, name: str) -> str:
                          "template for this report.")
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return "csv"
-    if b"\x00" in data[:65536]:
+    if b"\x00" in data:
         raise Unreadable("binary-file", f"'{name}' is not a text file (it contains binary data). Upload the "
                          "report as CSV or .xlsx.")
     return "csv"

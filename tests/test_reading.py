@@ -211,3 +211,17 @@ def test_padded_and_quoted_empty_cells_are_cleaned(con):
     assert result.report.valid, result.report.as_dict()
     assert (result.typed["payer_type"][0], result.typed["payer_id"][0], result.typed["modifier"][0],
             result.typed["unique_beneficiaries"][0]) == ("MCO", "MCO-A", None, 85)
+
+
+def test_binary_byte_anywhere_makes_the_file_binary():
+    with pytest.raises(Unreadable) as info:
+        read_file("x.csv", csv_bytes(clean_rows("headcount")) + b"A" * 100_000 + b"\x00\n")
+    assert info.value.finding.code == "binary-file"
+
+
+def test_huge_cell_is_cut_in_the_finding(con):
+    rows = clean_rows("headcount")
+    rows[1][2] = "X" * 50_000
+    finding = validate("h.csv", csv_bytes(rows), con=con).report.errors[0]
+    assert finding.code == "value-not-allowed" and finding.row == 2
+    assert len(finding.value) == 121 and finding.value.endswith("…") and len(finding.message) < 400
