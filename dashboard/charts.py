@@ -33,7 +33,7 @@ def line(frame: pl.DataFrame, x: str, y: str, colour: str | None, title: str, su
         enc["color"] = alt.Color(f"{colour}:N", title=None)
         enc["tooltip"].insert(0, alt.Tooltip(f"{colour}:N", title=colour.replace("_", " ").capitalize()))
     return (alt.Chart(frame.to_pandas(), title=alt.TitleParams(title, subtitle=subtitle))
-            .mark_line(point=True).encode(**enc).properties(height=340))
+            .mark_line(point=True).encode(**enc).properties(height=420))
 
 
 def bars(frame: pl.DataFrame, category: str, value: str, title: str, subtitle: str, value_title: str,

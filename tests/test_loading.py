@@ -163,3 +163,32 @@ def test_snapshot_is_published_and_readable_by_another_process(con, env):
     proc = subprocess.run([sys.executable, "-c", code, str(snap)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "16"
+
+
+def test_two_uploads_at_once_from_two_threads_both_land_whole(con):
+    """Threads of one process (the dashboard's case) share the connection through cursors."""
+    import threading
+
+    billing = clean_rows("billing")
+    retention = clean_rows("retention")
+    outcomes, errors = {}, []
+
+    def upload(kind, rows):
+        cur = con.cursor()
+        try:
+            outcomes[kind] = _ingest(cur, kind, rows, publish=False).status
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            cur.close()
+
+    threads = [threading.Thread(target=upload, args=a) for a in (("billing", billing), ("retention", retention))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == [] and outcomes == {"billing": "loaded", "retention": "loaded"}
+    assert con.execute("select report, rows from submissions order by report").fetchall() == [
+        ("billing", 2), ("retention", 2)]
+    assert con.execute("select (select count(*) from billing), (select count(*) from retention)").fetchall() == [
+        (2, 2)]

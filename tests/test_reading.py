@@ -225,3 +225,26 @@ def test_huge_cell_is_cut_in_the_finding(con):
     finding = validate("h.csv", csv_bytes(rows), con=con).report.errors[0]
     assert finding.code == "value-not-allowed" and finding.row == 2
     assert len(finding.value) == 121 and finding.value.endswith("…") and len(finding.message) < 400
+
+
+def test_unnamed_column_with_values_and_optional_column_missing(con):
+    rows = [r[:3] + ["x"] + r[3:] for r in clean_rows("headcount")]
+    rows[0][3] = ""
+    report = validate("h.csv", csv_bytes(rows), con=con).report
+    assert [(f.code, f.row, f.column) for f in report.errors] == [("blank-header", 1, "D")]
+    rows = [r + ["x"] for r in clean_rows("headcount")]
+    rows[0][-1] = ""  # values past the last named column
+    report = validate("h.csv", csv_bytes(rows), con=con).report
+    assert [(f.code, f.row) for f in report.errors] == [("too-many-cells", 2), ("too-many-cells", 3),
+                                                        ("too-many-cells", 4)]
+    rows = [r[:7] + r[8:] for r in clean_rows("headcount")]  # no trained_peer_supervisors column
+    report = validate("h.csv", csv_bytes(rows), con=con).report
+    assert report.valid
+    assert [(f.code, f.column, f.severity) for f in report.findings] == [
+        ("missing-column", "trained_peer_supervisors", "warning")]
+
+
+def test_rows_must_match_the_quarter_given_with_the_upload(con):
+    report = validate("b.csv", csv_bytes(clean_rows("billing")), quarter="2025-Q4", con=con).report
+    assert {(f.code, f.row, f.value) for f in report.errors} == {("quarter-mismatch", 2, "2026-Q1"),
+                                                                 ("quarter-mismatch", 3, "2026-Q1")}
