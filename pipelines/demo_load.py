@@ -32,7 +32,7 @@ def build_demo(db: Path | None = None, progress: Progress | None = None, sample_
     try:
         warehouse.init(con)
         demo_as_of = warehouse.policy(con, "demo_as_of", "")
-        if demo_as_of:
+        if demo_as_of and not settings.get("PEER_AS_OF"):  # the demo's fixed "today", unless overridden
             warehouse.set_setting(con, "as_of", demo_as_of)
         entries = manifest(sample_dir)
         summary = {"loaded": 0, "rejected": 0, "unchanged": 0, "submissions": 0, "rows": 0}
