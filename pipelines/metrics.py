@@ -336,8 +336,18 @@ def view_sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
+MACROS = """
+create or replace macro level_of(agency_grouped, region_grouped) as
+    case when agency_grouped = 0 then 'agency' when region_grouped = 0 then 'region' else 'state' end;
+create or replace macro entity_of(level, agency_id, region_id) as
+    case level when 'agency' then agency_id when 'region' then region_id else 'STATE' end;
+"""
+"""The level / entity_id naming shared by every grouping-sets view (see the module docstring)."""
+
+
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)create every metric view, in dependency order (``create or replace view``)."""
+    """(Re)create the shared macros, then every metric view in dependency order (``create or replace``)."""
+    con.execute(MACROS)
     for view in VIEWS:
         con.execute(view_sql(view.name))
 

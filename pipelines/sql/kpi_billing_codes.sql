@@ -32,11 +32,7 @@ billing_rows as (
 
 by_level as (
     select
-        case
-            when grouping(agency_id) = 0 then 'agency'
-            when grouping(region_id) = 0 then 'region'
-            else 'state'
-        end as level,
+        level_of(grouping(agency_id), grouping(region_id)) as level,
         region_id,
         agency_id,
         quarter,
@@ -61,7 +57,7 @@ by_level as (
 final as (
     select
         b.level,
-        case b.level when 'agency' then b.agency_id when 'region' then b.region_id else 'STATE' end as entity_id,
+        entity_of(b.level, b.agency_id, b.region_id) as entity_id,
         b.region_id,
         b.agency_id,
         b.quarter,

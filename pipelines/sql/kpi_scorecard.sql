@@ -4,11 +4,7 @@
 create or replace view kpi_scorecard as
 with sums as (
     select
-        case
-            when grouping(agency_id) = 0 then 'agency'
-            when grouping(region_id) = 0 then 'region'
-            else 'state'
-        end as level,
+        level_of(grouping(agency_id), grouping(region_id)) as level,
         region_id,
         agency_id,
         quarter,
@@ -50,7 +46,7 @@ with sums as (
 sums_by_entity as (
     select
         *,
-        case level when 'agency' then agency_id when 'region' then region_id else 'STATE' end as entity_id
+        entity_of(level, agency_id, region_id) as entity_id
     from sums
 ),
 

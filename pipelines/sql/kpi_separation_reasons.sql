@@ -23,11 +23,7 @@ windowed as (
 
 by_level as (
     select
-        case
-            when grouping(agency_id) = 0 then 'agency'
-            when grouping(region_id) = 0 then 'region'
-            else 'state'
-        end as level,
+        level_of(grouping(agency_id), grouping(region_id)) as level,
         region_id,
         agency_id,
         quarter,
@@ -45,7 +41,7 @@ by_level as (
 with_entity as (
     select
         level,
-        case level when 'agency' then agency_id when 'region' then region_id else 'STATE' end as entity_id,
+        entity_of(level, agency_id, region_id) as entity_id,
         * exclude (level)
     from by_level
     where not (level = 'region' and region_id is null)
