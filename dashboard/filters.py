@@ -1,0 +1,144 @@
+"""Global filters (quarter range, region, agency type) in the sidebar, kept in `st.query_params`.
+
+Every filtered view is a link: the URL carries `from`, `to`, `region` and `type`. The sidebar
+widgets live in app.py, so their state survives page switches; each run writes the current values
+back to the URL (Streamlit clears query parameters when the page changes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from dashboard import data
+
+PARAMS = ("from", "to", "region", "type")
+_STATE = "_filters"
+
+
+@dataclass(frozen=True)
+class Filters:
+    quarter_from: str | None
+    quarter_to: str | None
+    region: str | None  # region_id, or None for the whole state
+    region_name: str | None
+    agency_type: str | None  # agencies.agency_type, or None for every type
+
+    @property
+    def level(self) -> str:
+        return "region" if self.region else "state"
+
+    @property
+    def entity_id(self) -> str:
+        return self.region or "STATE"
+
+    @property
+    def place(self) -> str:
+        return self.region_name or "Statewide"
+
+    def entity(self) -> tuple[str, list]:
+        """SQL condition + params selecting the chosen region's (or the state's) rows of a level view."""
+        return "level = ? and entity_id = ?", [self.level, self.entity_id]
+
+    def quarters(self, column: str = "quarter") -> tuple[str, list]:
+        """SQL condition + params for the chosen quarter range."""
+        if not self.quarter_from:
+            return "true", []
+        return f"{column} between ? and ?", [self.quarter_from, self.quarter_to]
+
+    def agencies(self, prefix: str = "") -> tuple[str, list]:
+        """SQL condition + params for agency rows in the chosen region and of the chosen type."""
+        parts, params = ["true"], []
+        if self.region:
+            parts.append(f"{prefix}region_id = ?")
+            params.append(self.region)
+        if self.agency_type:
+            parts.append(f"{prefix}agency_type = ?")
+            params.append(self.agency_type)
+        return " and ".join(parts), params
+
+    def describe(self) -> str:
+        span = (f"{self.quarter_from} to {self.quarter_to}" if self.quarter_from != self.quarter_to
+                else self.quarter_from) if self.quarter_from else "no quarters yet"
+        kind = f" · {type_label(self.agency_type)} agencies" if self.agency_type else ""
+        return f"{self.place}{kind} · {span}"
+
+
+def type_label(agency_type: str | None) -> str:
+    return (agency_type or "All types").replace("_", " ").capitalize() if agency_type else "All types"
+
+
+def _options() -> tuple[list[str], dict[str, str], list[str]]:
+    quarters = data.query("select quarter from dim_quarter order by quarter_ordinal")["quarter"].to_list()
+    regions = data.query("select region_id, name from regions order by region_id")
+    types = data.query("select distinct agency_type from agencies order by 1")["agency_type"].to_list()
+    return quarters, dict(zip(regions["region_id"], regions["name"])), types
+
+
+def _seed_from_url(quarters: list[str], regions: dict[str, str], types: list[str]) -> None:
+    """On a fresh session, take the filters from the URL; unknown values are dropped with a notice."""
+    if _STATE in st.session_state:
+        return
+    st.session_state[_STATE] = True
+    params, ignored = st.query_params, []
+    start, end = params.get("from", quarters[0] if quarters else None), params.get("to", quarters[-1] if quarters
+                                                                                   else None)
+    if quarters:
+        if start not in quarters or end not in quarters or start > end:
+            ignored += [f"{k}={params[k]}" for k in ("from", "to") if k in params]
+            start, end = quarters[0], quarters[-1]
+        st.session_state["filter_quarters"] = (start, end)
+    region = params.get("region")
+    if region and region not in regions:
+        ignored.append(f"region={region}")
+        region = None
+    st.session_state["filter_region"] = region
+    agency_type = params.get("type")
+    if agency_type and agency_type not in types:
+        ignored.append(f"type={agency_type}")
+        agency_type = None
+    st.session_state["filter_type"] = agency_type
+    if ignored:
+        st.session_state["filter_ignored"] = ignored
+
+
+def sidebar() -> Filters:
+    """Render the global filters in the sidebar, sync them to the URL, and return them."""
+    quarters, regions, types = _options()
+    _seed_from_url(quarters, regions, types)
+    with st.sidebar:
+        st.subheader("Filters")
+        if len(quarters) > 1:
+            start, end = st.select_slider("Quarters", options=quarters, key="filter_quarters")
+        elif quarters:
+            start = end = quarters[0]
+        else:
+            start = end = None
+        region = st.selectbox("Region", list(regions), key="filter_region", index=None, placeholder="Statewide",
+                              format_func=lambda r: f"{regions[r]} ({r})")
+        agency_type = st.selectbox("Agency type", types, key="filter_type", index=None, placeholder="All types",
+                                   format_func=type_label)
+        if st.session_state.get("filter_ignored"):
+            st.warning("Ignored unknown filter values in the link: " + ", ".join(st.session_state["filter_ignored"]))
+    chosen = Filters(start, end, region, regions.get(region), agency_type)
+    _write_url(chosen, quarters)
+    st.session_state["filters"] = chosen
+    return chosen
+
+
+def _write_url(f: Filters, quarters: list[str]) -> None:
+    wanted = {"region": f.region, "type": f.agency_type}
+    if quarters and (f.quarter_from, f.quarter_to) != (quarters[0], quarters[-1]):
+        wanted |= {"from": f.quarter_from, "to": f.quarter_to}
+    for key in PARAMS:
+        value = wanted.get(key)
+        if value and st.query_params.get(key) != value:
+            st.query_params[key] = value
+        elif not value and key in st.query_params:
+            del st.query_params[key]
+
+
+def current() -> Filters:
+    """The filters app.py rendered for this run (pages call this, never the widgets)."""
+    return st.session_state.get("filters") or Filters(None, None, None, None, None)

@@ -1,0 +1,6 @@
+"""Placeholder: agency."""
+
+import streamlit as st
+
+st.title("agency")
+st.info("Coming soon.")

@@ -1,0 +1,6 @@
+"""Placeholder: billing."""
+
+import streamlit as st
+
+st.title("billing")
+st.info("Coming soon.")

@@ -1,0 +1,6 @@
+"""Placeholder: organizations."""
+
+import streamlit as st
+
+st.title("organizations")
+st.info("Coming soon.")

@@ -1,0 +1,6 @@
+"""Placeholder: regions."""
+
+import streamlit as st
+
+st.title("regions")
+st.info("Coming soon.")

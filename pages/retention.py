@@ -1,0 +1,6 @@
+"""Placeholder: retention."""
+
+import streamlit as st
+
+st.title("retention")
+st.info("Coming soon.")
