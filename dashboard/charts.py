@@ -49,3 +49,93 @@ def bars(frame: pl.DataFrame, category: str, value: str, title: str, subtitle: s
                     tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", title=value_title,
                                                                         format=value_format)])
             .properties(height=max(120, 36 * frame.height)))
+
+
+def _titled(frame: pl.DataFrame, title: str, subtitle: str) -> alt.Chart:
+    return alt.Chart(frame.to_pandas(), title=alt.TitleParams(title, subtitle=subtitle))
+
+
+def heatmap(frame: pl.DataFrame, x: str, y: str, value: str, title: str, subtitle: str, value_title: str,
+            value_format: str = ",.1f", scheme: str = "blues", x_title: str | None = None,
+            extra_tooltips: tuple[str, ...] = ()) -> alt.Chart:
+    """A grid of cells coloured by `value` (sequential, colour-blind-safe scheme) with the value in the tooltip."""
+    tooltips = [alt.Tooltip(f"{y}:N"), alt.Tooltip(f"{x}:N"),
+                alt.Tooltip(f"{value}:Q", title=value_title, format=value_format)]
+    tooltips += [alt.Tooltip(f"{t}:N") for t in extra_tooltips]
+    rows = frame[y].n_unique() if frame.height else 1
+    return (_titled(frame, title, subtitle).mark_rect()
+            .encode(x=alt.X(f"{x}:N", title=x_title, sort=None, axis=alt.Axis(labelAngle=-40)),
+                    y=alt.Y(f"{y}:N", title=None, sort=None),
+                    color=alt.Color(f"{value}:Q", title=value_title, scale=alt.Scale(scheme=scheme)),
+                    tooltip=tooltips)
+            .properties(height=max(160, 22 * rows)))
+
+
+def small_multiples(frame: pl.DataFrame, x: str, y: str, facet: str, title: str, subtitle: str, y_title: str,
+                    y_format: str = ",.1f", columns: int = 3) -> alt.FacetChart:
+    """One small trend line per `facet` value, sharing the y scale so panels compare."""
+    base = (alt.Chart(frame.to_pandas()).mark_line(point=True)
+            .encode(x=alt.X(f"{x}:O", title=None, sort=None, axis=alt.Axis(labelAngle=-40)),
+                    y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format)),
+                    color=alt.Color(f"{facet}:N", legend=None),
+                    tooltip=[alt.Tooltip(f"{facet}:N"), alt.Tooltip(f"{x}:N", title="Quarter"),
+                             alt.Tooltip(f"{y}:Q", title=y_title, format=y_format)])
+            .properties(width=260, height=160))
+    return base.facet(facet=alt.Facet(f"{facet}:N", title=None), columns=columns,
+                      title=alt.TitleParams(title, subtitle=subtitle))
+
+
+def stacked(frame: pl.DataFrame, x: str, y: str, colour: str, title: str, subtitle: str, y_title: str,
+            order: list[str] | None = None, normalize: bool = False, colours: dict[str, str] | None = None,
+            y_format: str = ",.0f") -> alt.Chart:
+    """Stacked bars per quarter (shares when `normalize`), stacking in `order`."""
+    domain = list(colours) if colours else order
+    scale = alt.Scale(domain=domain, range=list(colours.values())) if colours else alt.Scale(domain=domain)
+    return (_titled(frame, title, subtitle).mark_bar()
+            .encode(x=alt.X(f"{x}:O", title="Quarter", sort=None, axis=alt.Axis(labelAngle=-40)),
+                    y=alt.Y(f"sum({y}):Q", title=y_title, stack="normalize" if normalize else True,
+                            axis=alt.Axis(format="%" if normalize else y_format)),
+                    color=alt.Color(f"{colour}:N", title=None, scale=scale),
+                    order=alt.Order("stack_order:Q") if "stack_order" in frame.columns else alt.Undefined,
+                    tooltip=[alt.Tooltip(f"{x}:N", title="Quarter"), alt.Tooltip(f"{colour}:N"),
+                             alt.Tooltip(f"sum({y}):Q", title=y_title, format=y_format)])
+            .properties(height=380))
+
+
+def scatter(frame: pl.DataFrame, x: str, y: str, label: str, title: str, subtitle: str, x_title: str,
+            y_title: str, colour: str | None = None, size: str | None = None) -> alt.Chart:
+    """One point per row (e.g. agency) with its name in the tooltip."""
+    enc = {"x": alt.X(f"{x}:Q", title=x_title), "y": alt.Y(f"{y}:Q", title=y_title),
+           "tooltip": [alt.Tooltip(f"{label}:N"), alt.Tooltip(f"{x}:Q", title=x_title, format=",.1f"),
+                       alt.Tooltip(f"{y}:Q", title=y_title, format=",.1f")]}
+    if colour:
+        enc["color"] = alt.Color(f"{colour}:N", title=None)
+        enc["tooltip"].append(alt.Tooltip(f"{colour}:N"))
+    if size:
+        enc["size"] = alt.Size(f"{size}:Q", title=size.replace("_", " "))
+    return _titled(frame, title, subtitle).mark_circle(opacity=0.75).encode(**enc).properties(height=420)
+
+
+def pareto(frame: pl.DataFrame, category: str, value: str, cumulative: str, title: str, subtitle: str,
+           value_title: str) -> alt.LayerChart:
+    """Bars in descending order with the cumulative share as a line on a second axis."""
+    base = _titled(frame, title, subtitle).encode(
+        x=alt.X(f"{category}:N", title=None, sort=None, axis=alt.Axis(labelAngle=-35)))
+    bars_ = base.mark_bar(color=PALETTE[0]).encode(
+        y=alt.Y(f"{value}:Q", title=value_title),
+        tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", title=value_title, format=",.0f"),
+                 alt.Tooltip(f"{cumulative}:Q", title="Cumulative share (%)", format=".1f")])
+    line_ = base.mark_line(point=True, color=PALETTE[5]).encode(
+        y=alt.Y(f"{cumulative}:Q", title="Cumulative share (%)", scale=alt.Scale(domain=[0, 100])))
+    return alt.layer(bars_, line_).resolve_scale(y="independent").properties(height=380)
+
+
+def steps(frame: pl.DataFrame, x: str, y: str, colour: str | None, title: str, subtitle: str, x_title: str,
+          y_title: str) -> alt.Chart:
+    """A step line (survival curve), one per `colour` value."""
+    enc = {"x": alt.X(f"{x}:Q", title=x_title), "y": alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(domain=[0, 100])),
+           "tooltip": [alt.Tooltip(f"{x}:Q", title=x_title), alt.Tooltip(f"{y}:Q", title=y_title, format=".1f")]}
+    if colour:
+        enc["color"] = alt.Color(f"{colour}:N", title=None)
+        enc["tooltip"].insert(0, alt.Tooltip(f"{colour}:N"))
+    return _titled(frame, title, subtitle).mark_line(interpolate="step-after").encode(**enc).properties(height=380)

@@ -2,31 +2,44 @@
 
 from __future__ import annotations
 
+import json
+
 import altair as alt
 import polars as pl
 import streamlit as st
 
 
-def _csv(frame: pl.DataFrame) -> bytes:
+def csv_bytes(frame: pl.DataFrame) -> bytes:
     return frame.write_csv().encode()
 
 
-def table(frame: pl.DataFrame, name: str, caption: str | None = None, **kwargs) -> None:
-    """A table with a CSV download of exactly what is shown."""
-    st.dataframe(frame, hide_index=True, width="stretch", **kwargs)
-    st.download_button(f"Download {name} (CSV)", _csv(frame), file_name=f"{name}.csv", mime="text/csv",
-                       key=f"dl-{name}", icon=":material/download:")
+def table(frame: pl.DataFrame, name: str, caption: str | None = None, **kwargs):
+    """A table with a CSV download of exactly what is shown; returns st.dataframe's value (selection)."""
+    shown = st.dataframe(frame, hide_index=True, width="stretch", **kwargs)
+    st.download_button(f"Download {name} (CSV)", csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv",
+                       key=f"dl-{name}", icon=":material/download:", on_click="ignore")
     if caption:
         st.caption(caption)
+    return shown
 
 
-def chart(chart_obj: alt.Chart, frame: pl.DataFrame, name: str, as_of: str) -> None:
-    """An Altair chart, its as-of date, and the data behind it as CSV."""
-    st.altair_chart(chart_obj, width="stretch")
-    left, right = st.columns([3, 1])
-    left.caption(f"Data as of {as_of}. Source: accepted quarterly agency reports.")
-    right.download_button("Chart data (CSV)", _csv(frame), file_name=f"{name}.csv", mime="text/csv",
-                          key=f"dl-chart-{name}", icon=":material/download:")
+def png(chart_obj: alt.TopLevelMixin) -> bytes:
+    """The chart rendered to PNG offline (vl-convert), at twice screen resolution."""
+    import vl_convert
+
+    return vl_convert.vegalite_to_png(json.dumps(chart_obj.to_dict()), scale=2)
+
+
+def chart(chart_obj: alt.TopLevelMixin, frame: pl.DataFrame, name: str, as_of: str, **kwargs):
+    """An Altair chart, its as-of date, its data as CSV and the picture as PNG (rendered on click)."""
+    shown = st.altair_chart(chart_obj, width="stretch", **kwargs)
+    note, csv_col, png_col = st.columns([4, 1, 1])
+    note.caption(f"Data as of {as_of}. Source: accepted quarterly agency reports.")
+    csv_col.download_button("Data (CSV)", csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv",
+                            key=f"dl-chart-{name}", icon=":material/download:", on_click="ignore")
+    png_col.download_button("Chart (PNG)", lambda: png(chart_obj), file_name=f"{name}.png", mime="image/png",
+                            key=f"png-chart-{name}", icon=":material/image:", on_click="ignore")
+    return shown
 
 
 def empty_state(message: str) -> None:
@@ -35,3 +48,5 @@ def empty_state(message: str) -> None:
 
 NO_DATA = ("No accepted submissions yet. Load the demo state with `make demo` (or "
            "`python -m pipelines demo`), or ingest agency files with `python -m pipelines ingest FILE`.")
+NO_MATCH = ("No reports match these filters. Widen the quarter range, or clear the region or agency type "
+            "in the sidebar.")

@@ -129,6 +129,9 @@ VIEWS: tuple[View, ...] = (
          "Hourly wage bands of peers hired and of peers who left, over the rolling 4 quarters."),
     View("kpi_billing_codes", "level x entity x quarter x code",
          "Medicaid billing by HCPCS code and modifier: units, dollars, denial rate, share of units."),
+    View("kpi_denial_spikes", "agency x quarter",
+         "Each agency's denial rate beside its previous billing quarter's; is_spike marks a rate of 20% or "
+         "more that rose 10 points or more on at least 100 adjudicated units."),
 )
 """Every view, in creation (dependency) order."""
 
