@@ -121,6 +121,8 @@ VIEWS: tuple[View, ...] = (
     View("kpi_expiring_certifications", "agency x peer (action list)",
          "CERTIFIED_ACTIVE credentials in each agency's latest certification quarter that expire within "
          "90 days of the as-of date."),
+    View("kpi_credential_mix", "level x entity x quarter x credential",
+         "Peer workers by credential (NONE = not yet credentialed), with each credential's share."),
     View("kpi_tenure_survival", "level x entity x tenure month",
          "Kaplan-Meier survival curve of peer tenure in months since hire, with the median tenure."),
     View("kpi_separation_reasons", "level x entity x quarter x reason",
@@ -129,6 +131,8 @@ VIEWS: tuple[View, ...] = (
          "Hourly wage bands of peers hired and of peers who left, over the rolling 4 quarters."),
     View("kpi_billing_codes", "level x entity x quarter x code",
          "Medicaid billing by HCPCS code and modifier: units, dollars, denial rate, share of units."),
+    View("kpi_funding_mix", "level x entity x quarter x funding source",
+         "Peer FTE by the headcount report's primary funding source, with each source's share of peer FTE."),
     View("kpi_denial_spikes", "agency x quarter",
          "Each agency's denial rate beside its previous billing quarter's; is_spike marks a rate of 20% or "
          "more that rose 10 points or more on at least 100 adjudicated units."),
