@@ -19,6 +19,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "PEER_AS_OF": ("", "Date (YYYY-MM-DD) used as 'today' by date rules; empty means the real date."),
     "PEER_MAX_UPLOAD_MB": ("50", "Largest file accepted, in megabytes."),
     "PEER_FINDINGS_DETAIL_CAP": ("10000", "Findings listed row by row per rule; beyond it, counts and a sample."),
+    "PEER_SQL_TIMEOUT_S": ("5", "Seconds an analyst's SQL query may run before it is stopped."),
+    "PEER_SQL_MAX_ROWS": ("10000", "Rows an analyst's SQL query returns at most; beyond it the result is cut."),
 }
 
 
@@ -50,3 +52,11 @@ def max_upload_bytes() -> int:
 
 def findings_detail_cap() -> int:
     return int(get("PEER_FINDINGS_DETAIL_CAP"))
+
+
+def sql_timeout_s() -> float:
+    return float(get("PEER_SQL_TIMEOUT_S"))
+
+
+def sql_max_rows() -> int:
+    return int(get("PEER_SQL_MAX_ROWS"))
