@@ -6,6 +6,9 @@ import altair as alt
 import polars as pl
 
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+STATUS_COLOURS = {"CERTIFIED_ACTIVE": "#009E73", "PROVISIONAL": "#56B4E9", "IN_TRAINING": "#0072B2",
+                  "EXPIRED_GRACE": "#E69F00", "LAPSED": "#D55E00", "SUSPENDED": "#CC79A7", "REVOKED": "#000000",
+                  "NOT_REQUIRED": "#999999"}
 STAGE_COLOURS = {"Emerging": "#D55E00", "Developing": "#E69F00", "Integrated": "#009E73"}
 
 
@@ -89,8 +92,10 @@ def stacked(frame: pl.DataFrame, x: str, y: str, colour: str, title: str, subtit
             order: list[str] | None = None, normalize: bool = False, colours: dict[str, str] | None = None,
             y_format: str = ",.0f") -> alt.Chart:
     """Stacked bars per quarter (shares when `normalize`), stacking in `order`."""
-    domain = list(colours) if colours else order
-    scale = alt.Scale(domain=domain, range=list(colours.values())) if colours else alt.Scale(domain=domain)
+    if colours:
+        scale = alt.Scale(domain=list(colours), range=list(colours.values()))
+    else:
+        scale = alt.Scale(domain=order) if order else alt.Undefined
     return (_titled(frame, title, subtitle).mark_bar()
             .encode(x=alt.X(f"{x}:O", title="Quarter", sort=None, axis=alt.Axis(labelAngle=-40)),
                     y=alt.Y(f"sum({y}):Q", title=y_title, stack="normalize" if normalize else True,
@@ -139,3 +144,17 @@ def steps(frame: pl.DataFrame, x: str, y: str, colour: str | None, title: str, s
         enc["color"] = alt.Color(f"{colour}:N", title=None)
         enc["tooltip"].insert(0, alt.Tooltip(f"{colour}:N"))
     return _titled(frame, title, subtitle).mark_line(interpolate="step-after").encode(**enc).properties(height=380)
+
+
+def ranked(frame: pl.DataFrame, category: str, value: str, key_field: str, focused: str | None, title: str,
+           subtitle: str, value_title: str, value_format: str = ",.1f") -> alt.Chart:
+    """Horizontal bars in the frame's order; the `focused` row stands out; a click selects `key_field`."""
+    pick = alt.selection_point(name="pick", fields=[key_field], on="click")
+    colour = alt.condition(alt.datum[key_field] == (focused or ""), alt.value(PALETTE[1]), alt.value(PALETTE[0]))
+    return (_titled(frame, title, subtitle).mark_bar().add_params(pick)
+            .encode(y=alt.Y(f"{category}:N", title=None, sort=None),
+                    x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=value_format)),
+                    color=colour,
+                    tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", title=value_title,
+                                                                        format=value_format)])
+            .properties(height=max(120, 36 * frame.height)))

@@ -37,9 +37,9 @@ class Filters:
     def place(self) -> str:
         return self.region_name or "Statewide"
 
-    def entity(self) -> tuple[str, list]:
+    def entity(self, prefix: str = "") -> tuple[str, list]:
         """SQL condition + params selecting the chosen region's (or the state's) rows of a level view."""
-        return "level = ? and entity_id = ?", [self.level, self.entity_id]
+        return f"{prefix}level = ? and {prefix}entity_id = ?", [self.level, self.entity_id]
 
     def quarters(self, column: str = "quarter") -> tuple[str, list]:
         """SQL condition + params for the chosen quarter range."""

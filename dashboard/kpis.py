@@ -27,3 +27,25 @@ def card(metric_id: str, series: pl.DataFrame, column: str | None = None) -> Non
     st.metric(m.label, m.format_value(latest), delta, delta_color=colour, help=f"{m.description} ({m.formula})",
               border=True, chart_data=[v for v in values if v is not None] or None, chart_type="line",
               delta_arrow=arrow)
+
+AGENCY_CARDS = ("integration_index", "peer_to_clinician_ratio", "certified_pct", "peers_per_trained_supervisor",
+                "annualized_turnover_pct", "retention_12m_pct", "denial_rate_pct", "units_billed_per_peer_fte")
+COMPARED = ("integration_index", "peer_to_clinician_ratio", "certified_pct", "peers_per_trained_supervisor",
+            "peer_vacancy_rate_pct", "annualized_turnover_pct", "retention_12m_pct", "denial_rate_pct",
+            "units_billed_per_peer_fte", "group_share_pct", "billing_sustainability_pct")
+
+
+def comparison(standing: pl.DataFrame) -> pl.DataFrame:
+    """Metric rows x place columns (agency, region, state), values formatted as the registry says."""
+    places = standing["place"].to_list()
+    rows = []
+    for metric_id in COMPARED:
+        m = metric(metric_id)
+        rows.append({"measure": m.label, **{p: m.format_value(v) for p, v in zip(places, standing[m.column])}})
+    return pl.DataFrame(rows)
+
+
+def long(series: pl.DataFrame, columns: dict[str, str]) -> pl.DataFrame:
+    """Quarter x measure x value from wide KPI columns (for multi-line charts)."""
+    return (series.select("quarter", *columns).unpivot(index="quarter", variable_name="measure")
+            .with_columns(pl.col("measure").replace_strict(columns)))

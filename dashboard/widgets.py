@@ -10,7 +10,14 @@ import streamlit as st
 
 
 def csv_bytes(frame: pl.DataFrame) -> bytes:
-    return frame.write_csv().encode()
+    """CSV of a shown frame: lists joined with '; ', text that a spreadsheet would run as a formula
+    (starting with = + - @ tab or CR) prefixed with an apostrophe."""
+    flat = frame.with_columns(
+        pl.col(c).cast(pl.List(pl.String)).list.join("; ") for c, t in frame.schema.items() if isinstance(t, pl.List))
+    safe = flat.with_columns(
+        pl.when(pl.col(c).str.contains(r"^[=+\-@\t\r]")).then("'" + pl.col(c)).otherwise(pl.col(c)).alias(c)
+        for c, t in flat.schema.items() if t == pl.String)
+    return safe.write_csv().encode()
 
 
 def table(frame: pl.DataFrame, name: str, caption: str | None = None, **kwargs):

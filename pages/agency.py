@@ -1,6 +1,79 @@
-"""Placeholder: agency."""
+"""Agency profile: one agency's four reports over time, its submissions, and where it stands."""
 
+import polars as pl
 import streamlit as st
 
-st.title("agency")
-st.info("Coming soon.")
+from dashboard import charts, data, filters, kpis, queries, widgets
+
+f = filters.current()
+options = queries.agency_options(filters.Filters(None, None, None, None, None))
+names = dict(zip(options["agency_id"], options["name"]))
+wanted = st.query_params.get("agency")
+if wanted and wanted not in names:
+    st.error(f"There is no agency with id {wanted!r}. Choose one below.")
+    wanted = None
+agency_id = st.selectbox("Agency", list(names), index=list(names).index(wanted) if wanted else None,
+                         format_func=lambda a: f"{a} · {names[a]}", placeholder="Choose an agency",
+                         key=f"agency-picker-{wanted}")
+if agency_id is None:
+    st.title("Agency profile")
+    widgets.empty_state("Choose an agency above, or select one on the Organizations page." if names
+                        else widgets.NO_DATA)
+    st.stop()
+if st.query_params.get("agency") != agency_id:
+    st.query_params["agency"] = agency_id  # the profile is a link someone can share
+
+info = queries.agency_info(agency_id).row(0, named=True)
+st.title(info["name"])
+st.caption(f"{agency_id} · {info['region_name']} ({info['region_id']}) · {filters.type_label(info['agency_type'])} · "
+           f"{info['local_authority']} · {info['ownership']} · reports to {info['contact_email']}")
+
+series = queries.agency_scorecard(agency_id)
+reported = series.filter(pl.col("agencies_reporting_count") > 0)
+if reported.is_empty():
+    widgets.empty_state(f"{agency_id} has no accepted reports yet. Its submissions, if any, are listed below.")
+else:
+    as_of, latest = data.as_of(), reported["quarter"][-1]
+    st.caption(f"Latest quarter with reports: **{latest}** · data as of {as_of}")
+    columns = st.columns(4)
+    for i, metric_id in enumerate(kpis.AGENCY_CARDS):
+        with columns[i % 4]:
+            kpis.card(metric_id, reported)
+
+    st.subheader("Where it stands")
+    standing = queries.standing(agency_id, info["region_id"], latest)
+    widgets.table(kpis.comparison(standing), f"{agency_id}-standing-{latest}",
+                  caption=f"{latest}: the agency beside its region and the state (ratios of sums).")
+    trend = queries.index_against_peers(agency_id, info["region_id"])
+    widgets.chart(charts.line(trend, "quarter", "index_score", "place", "Integration index (0-100) by quarter",
+                              f"{info['name']} against {info['region_name']} and the state", "Integration index",
+                              ",.0f"), trend, f"{agency_id}-index-vs-region-state", as_of)
+
+    st.subheader("Its four reports over time")
+    tabs = st.tabs(["Headcount", "Certification", "Medicaid billing", "Retention"])
+    with tabs[0]:
+        roles = queries.agency_roles(agency_id)
+        widgets.chart(charts.stacked(roles, "quarter", "fte", "role", "FTE by role and quarter", info["name"],
+                                     "FTE", y_format=",.1f"), roles, f"{agency_id}-fte-by-role", as_of)
+    with tabs[1]:
+        mix = queries.status_mix(filters.Filters(None, None, None, None, None), level=("agency", agency_id))
+        widgets.chart(charts.stacked(mix, "quarter", "peers", "status", "Peer certification status by quarter",
+                                     info["name"], "Peers", colours=charts.STATUS_COLOURS), mix,
+                      f"{agency_id}-certification-status", as_of)
+    with tabs[2]:
+        billing = kpis.long(reported, {"units_billed_count": "Units billed", "units_paid_count": "Units paid",
+                                       "units_denied_count": "Units denied"})
+        widgets.chart(charts.line(billing, "quarter", "value", "measure", "Medicaid peer units by quarter",
+                                  info["name"], "Units", ",.0f"), billing, f"{agency_id}-billing-units", as_of)
+    with tabs[3]:
+        people = kpis.long(reported, {"hires_count": "Hires", "separations_count": "Separations",
+                                      "peer_headcount_count": "Peer headcount"})
+        widgets.chart(charts.line(people, "quarter", "value", "measure", "Peer hires, separations and headcount",
+                                  info["name"], "People", ",.0f"), people, f"{agency_id}-retention", as_of)
+
+st.subheader("Submissions")
+submissions = queries.agency_submissions(agency_id)
+if submissions.is_empty():
+    widgets.empty_state(f"No files from {agency_id} yet.")
+else:
+    widgets.table(submissions, f"{agency_id}-submissions")

@@ -1,40 +1,70 @@
-"""State overview: is peer support being integrated, and where is it lagging?"""
+"""State overview: is peer support being integrated, where is it lagging, and what needs attention?"""
 
 import streamlit as st
 
-from dashboard import charts, data, kpis, widgets
+from dashboard import charts, data, filters, kpis, queries, widgets
 
-st.title("Peer workforce integration: state overview")
+f = filters.current()
+st.title("Peer workforce integration: state overview" if not f.region else f"Peer workforce integration: {f.place}")
 
-state = data.query("select * from kpi_state_quarter s join kpi_integration_index i using (quarter) "
-                   "where i.level = 'state' and s.agencies_reporting_count > 0 order by s.quarter_ordinal")
-if state.is_empty():
-    widgets.empty_state(widgets.NO_DATA)
+series = queries.scorecard(f)
+if series.is_empty():
+    widgets.empty_state(widgets.NO_DATA if not f.quarter_from else widgets.NO_MATCH)
     st.stop()
 
 as_of = data.as_of()
-latest = state["quarter"][-1]
-st.caption(f"Latest quarter with reports: **{latest}** · data as of {as_of} · "
-           f"{state['agencies_reporting_count'][-1]} agencies reporting")
+latest = series["quarter"][-1]
+st.caption(f"{f.describe()} · latest quarter with reports: **{latest}** · data as of {as_of} · "
+           f"{series['agencies_reporting_count'][-1]} agencies reporting")
+if f.agency_type:
+    st.caption("Cards and trends cover every agency type in the place; the agency-type filter narrows the "
+               "stage counts and the lists below.")
 
 columns = st.columns(4)
 for i, metric_id in enumerate(kpis.STATE_CARDS):
     with columns[i % 4]:
-        kpis.card(metric_id, state)
+        kpis.card(metric_id, series)
 
 st.subheader("Integration index by region")
-regions = data.query(
-    "select entity_name as region, quarter, round(index_score, 1) as index_score from kpi_integration_index "
-    "where level = 'region' and index_score is not null order by quarter_ordinal, region")
-widgets.chart(charts.line(regions, "quarter", "index_score", "region",
-                          "Integration index (0-100) by region", f"Each quarter through {latest}",
-                          "Integration index", ",.0f"), regions, "integration-index-by-region", as_of)
+trend = queries.index_trend(f)
+widgets.chart(charts.line(trend, "quarter", "index_score", "place",
+                          f"Integration index (0-100), {f.quarter_from} to {latest}",
+                          "Statewide and by region; Emerging < 40 ≤ Developing < 70 ≤ Integrated",
+                          "Integration index", ",.0f"), trend, "integration-index-by-region", as_of)
 
-st.subheader(f"Agencies by integration stage, {latest}")
-stages = data.query(
-    "select stage, count(*) as agencies from kpi_integration_index "
-    "where level = 'agency' and quarter = ? and stage is not null group by stage "
-    "order by case stage when 'Emerging' then 1 when 'Developing' then 2 else 3 end", [latest])
-widgets.chart(charts.bars(stages, "stage", "agencies", f"Agencies by integration stage, {latest}",
-                          "Emerging < 40 ≤ Developing < 70 ≤ Integrated", "Agencies",
-                          colours=charts.STAGE_COLOURS), stages, "agencies-by-stage", as_of)
+left, right = st.columns(2)
+with left:
+    st.subheader(f"Agencies by integration stage, {latest}")
+    stages = queries.stage_counts(f, latest)
+    if stages.is_empty():
+        widgets.empty_state(widgets.NO_MATCH)
+    else:
+        widgets.chart(charts.bars(stages, "stage", "agencies", f"Agencies by integration stage, {latest}",
+                                  "Emerging < 40 ≤ Developing < 70 ≤ Integrated", "Agencies",
+                                  colours=charts.STAGE_COLOURS), stages, "agencies-by-stage", as_of)
+with right:
+    st.subheader(f"Peer workforce by role, {latest}")
+    roles = queries.workforce_by_role(f, latest)
+    widgets.chart(charts.bars(roles, "role", "fte", f"Peer FTE by role, {latest}",
+                              f"{f.place} · {filters.type_label(f.agency_type)}", "FTE", value_format=",.1f"),
+                  roles, "peer-fte-by-role", as_of)
+
+st.subheader("Needs attention")
+expiring, spikes = queries.expiring_by_agency(f), queries.denial_spikes(f)
+silent = queries.not_billing(f, latest)
+a, b, c = st.columns(3)
+a.metric("Agencies with certifications expiring in 90 days", expiring.height,
+         help=f"{int(expiring['credentials_expiring'].sum() or 0)} credentials expire within 90 days of {as_of}")
+b.metric("Denial spikes in the period", spikes.height, help="Denial rate ≥ 20% and up ≥ 10 points on the "
+         "agency's previous billing quarter (kpi_denial_spikes)")
+c.metric(f"Agencies with peers billing nothing, {latest}", silent.height)
+tabs = st.tabs(["Expiring certifications", "Denial spikes", "Peers not billing"])
+with tabs[0]:
+    widgets.table(expiring, "expiring-certifications-by-agency")
+    st.page_link("pages/certification.py", label="Open the certification action list", icon=":material/arrow_forward:")
+with tabs[1]:
+    widgets.table(spikes, "denial-spikes")
+    st.page_link("pages/billing.py", label="Open Medicaid billing", icon=":material/arrow_forward:")
+with tabs[2]:
+    widgets.table(silent, "agencies-with-peers-not-billing")
+st.caption("Open any agency's profile from the Organizations page or by its id on the Agency profile page.")

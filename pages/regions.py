@@ -1,6 +1,54 @@
-"""Placeholder: regions."""
+"""Regions: staffing per capita, integration components, rankings and trends; pick a region to focus."""
 
 import streamlit as st
 
-st.title("regions")
-st.info("Coming soon.")
+from dashboard import charts, data, filters, queries, widgets
+
+f = filters.current()
+st.title("Regions")
+if not f.quarter_to:
+    widgets.empty_state(widgets.NO_DATA)
+    st.stop()
+
+as_of, quarter = data.as_of(), f.quarter_to
+regions = queries.regions_in_quarter(quarter)
+st.caption(f"{quarter} (the end of the selected range) · data as of {as_of}. Region figures cover every "
+           "agency type. Click a bar to focus the whole dashboard on that region.")
+
+
+def _focus_region() -> None:
+    """A click on the ranking sets the sidebar's region filter (which every page reads)."""
+    points = st.session_state["region-ranking"].selection.get("pick", [])
+    if points:
+        st.session_state["filter_region"] = points[0]["region_id"]
+
+
+st.subheader(f"Peer FTE per 100,000 residents, {quarter}")
+ranked = regions.sort("peer_fte_per_100k", descending=True, nulls_last=True)
+widgets.chart(charts.ranked(ranked, "region", "peer_fte_per_100k", "region_id", f.region,
+                            f"Peer FTE per 100,000 residents by region, {quarter}",
+                            "Ranked; the focused region is highlighted", "Peer FTE per 100k"),
+              ranked, "peer-fte-per-100k-by-region", as_of, key="region-ranking", on_select=_focus_region)
+
+st.subheader(f"Integration index components by region, {quarter}")
+components = queries.region_components(quarter)
+widgets.chart(charts.heatmap(components, "component", "region", "sub_score",
+                             f"Integration sub-scores (0-100) by region and component, {quarter}",
+                             "Each sub-score = min(100, value / target x 100); hover for value and target",
+                             "Sub-score", ",.0f", scheme="viridis", extra_tooltips=("value", "target")),
+              components, "integration-components-by-region", as_of)
+
+st.subheader("Trends by region")
+trend_metrics = {"peer_fte_per_100k": "Peer FTE per 100k", "index_score": "Integration index",
+                 "certified_pct": "% certified", "annualized_turnover_pct": "Annualized turnover (%)",
+                 "denial_rate_pct": "Denial rate (%)", "peers_per_trained_supervisor": "Peers per trained supervisor"}
+measure = st.segmented_control("Measure", list(trend_metrics), format_func=trend_metrics.get,
+                               default="peer_fte_per_100k", key="region-trend-measure") or "peer_fte_per_100k"
+trend = queries.region_trends(f, measure)
+widgets.chart(charts.small_multiples(trend, "quarter", "value", "region",
+                                     f"{trend_metrics[measure]} by region, {f.quarter_from} to {f.quarter_to}",
+                                     "One panel per region, same scale", trend_metrics[measure]),
+              trend, f"{measure}-trend-by-region", as_of)
+
+st.subheader(f"Region scorecard, {quarter}")
+widgets.table(regions, "region-scorecard")

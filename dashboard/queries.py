@@ -1,0 +1,292 @@
+"""The questions pages ask, as aggregate queries over the kpi_* views, with the global filters in SQL.
+
+Region and state figures come from the views' region and state rows (one definition of every metric);
+the agency-type filter narrows agency rows (lists, rankings, stage counts, heatmaps).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from dashboard.data import query
+from dashboard.filters import Filters
+
+
+
+def _and(*parts: tuple[str, list]) -> tuple[str, list]:
+    return " and ".join(f"({sql})" for sql, _ in parts), [p for _, params in parts for p in params]
+
+
+def _agency_rows(f: Filters, alias: str = "k") -> tuple[str, list]:
+    """Agency rows of the chosen region and type (the view must carry region_id and agency_type)."""
+    return f.agencies(f"{alias}.")
+
+
+# --- the selected place (region or state) over the selected quarters -------------------------------
+
+def scorecard(f: Filters) -> pl.DataFrame:
+    """Every KPI of the chosen region (or the state) per quarter in range, with the integration index."""
+    where, params = _and(f.entity("s."), f.quarters("s.quarter"))
+    return query("select s.*, i.index_score, i.stage from kpi_scorecard s left join kpi_integration_index i "
+                 "using (level, entity_id, quarter) "
+                 f"where {where} "
+                 "and s.agencies_reporting_count > 0 order by s.quarter_ordinal", params)
+
+
+def index_trend(f: Filters) -> pl.DataFrame:
+    """Integration index per quarter for every region (or the chosen one) and the state."""
+    where, params = f.quarters()
+    region = "level = 'region'" + (" and entity_id = ?" if f.region else "")
+    return query("select entity_name as place, quarter, round(index_score, 1) as index_score, stage "
+                 f"from kpi_integration_index where (level = 'state' or ({region})) and {where} "
+                 "and index_score is not null order by quarter_ordinal, level desc, entity_id",
+                 ([f.region] if f.region else []) + params)
+
+
+def stage_counts(f: Filters, quarter: str) -> pl.DataFrame:
+    where, params = _agency_rows(f)
+    return query("select i.stage, count(*) as agencies from kpi_integration_index i join kpi_agency_quarter k "
+                 "using (agency_id, quarter) where i.level = 'agency' and i.quarter = ? and i.stage is not null "
+                 f"and {where} group by i.stage order by case i.stage when 'Emerging' then 1 "
+                 "when 'Developing' then 2 else 3 end", [quarter, *params])
+
+
+# --- needs attention --------------------------------------------------------------------------------
+
+def expiring_by_agency(f: Filters) -> pl.DataFrame:
+    where, params = _agency_rows(f, "a")
+    return query("select e.agency_id, e.agency_name, e.region_id, count(*) as credentials_expiring, "
+                 "min(e.days_to_expiry) as soonest_in_days, min(e.expiration_date) as first_expiry "
+                 "from kpi_expiring_certifications e join agencies a using (agency_id) "
+                 f"where {where} group by all order by soonest_in_days, e.agency_id", params)
+
+
+def expiring_list(f: Filters) -> pl.DataFrame:
+    where, params = _agency_rows(f, "a")
+    return query("select e.agency_id, e.agency_name, e.region_id, e.peer_id, e.role, e.credential_code, "
+                 "e.expiration_date, e.days_to_expiry from kpi_expiring_certifications e join agencies a "
+                 f"using (agency_id) where {where} order by e.days_to_expiry, e.agency_id, e.peer_id", params)
+
+
+def denial_spikes(f: Filters) -> pl.DataFrame:
+    where, params = _and(_agency_rows(f), f.quarters("k.quarter"))
+    return query("select agency_id, agency_name, region_id, quarter, round(prior_denial_rate_pct, 1) as "
+                 "prior_denial_rate_pct, round(denial_rate_pct, 1) as denial_rate_pct, "
+                 "adjudicated_units_count from kpi_denial_spikes k "
+                 f"where is_spike and {where} order by quarter desc, change_pts desc", params)
+
+
+def not_billing(f: Filters, quarter: str) -> pl.DataFrame:
+    where, params = _agency_rows(f)
+    return query("select agency_id, agency_name, region_id, agency_type, peer_headcount_count as peers, "
+                 "round(peer_fte, 1) as peer_fte from kpi_agency_quarter k "
+                 f"where bills_nothing and quarter = ? and {where} order by peer_fte desc, agency_id",
+                 [quarter, *params])
+
+
+# --- regions ----------------------------------------------------------------------------------------
+
+def regions_in_quarter(quarter: str) -> pl.DataFrame:
+    return query("select r.region_id, r.region_name as region, r.population_count as population, "
+                 "round(r.peer_fte_per_100k, 1) as peer_fte_per_100k, round(r.peer_to_clinician_ratio, 2) "
+                 "as peer_to_clinician_ratio, round(r.certified_pct, 1) as certified_pct, "
+                 "round(r.peers_per_trained_supervisor, 1) as peers_per_trained_supervisor, "
+                 "round(r.annualized_turnover_pct, 1) as annualized_turnover_pct, round(r.denial_rate_pct, 1) "
+                 "as denial_rate_pct, round(i.index_score, 1) as index_score, i.stage from kpi_region_quarter r "
+                 "join kpi_integration_index i on i.level = 'region' and i.entity_id = r.region_id "
+                 "and i.quarter = r.quarter where r.quarter = ? order by r.region_id", [quarter])
+
+
+def region_components(quarter: str) -> pl.DataFrame:
+    return query("select entity_name as region, entity_id as region_id, component_label as component, "
+                 "component_order, round(component_value, 2) as value, target_value as target, "
+                 "round(sub_score, 0) as sub_score from kpi_integration_components where level = 'region' "
+                 "and quarter = ? order by entity_id, component_order", [quarter])
+
+
+def region_trends(f: Filters, column: str) -> pl.DataFrame:
+    """One regional measure (a kpi_region_quarter column or index_score) per region and quarter in range."""
+    if column != "index_score" and not column.isidentifier():
+        raise ValueError(column)
+    where, params = f.quarters("r.quarter")
+    measure = "i.index_score" if column == "index_score" else f"r.{column}"
+    return query(f"select r.region_name as region, r.quarter, round({measure}, 2) as value from kpi_region_quarter r "
+                 "join kpi_integration_index i on i.level = 'region' and i.entity_id = r.region_id and "
+                 f"i.quarter = r.quarter where {where} and r.agencies_reporting_count > 0 "
+                 "order by r.quarter_ordinal, r.region_id", params)
+
+
+def workforce_by_role(f: Filters, quarter: str) -> pl.DataFrame:
+    """Peer headcount and FTE by role in the chosen place, of the chosen agency type (or every type)."""
+    return query("select role_label as role, headcount_count as headcount, round(fte, 1) as fte, "
+                 "round(fulltime_pct, 1) as fulltime_pct, round(vacancy_rate_pct, 1) as vacancy_rate_pct "
+                 "from kpi_workforce_by_role where level = ? and entity_id = ? and agency_type = ? "
+                 "and quarter = ? and is_peer order by role_order",
+                 [f.level, f.entity_id, f.agency_type or "ALL", quarter])
+
+
+# --- organizations ----------------------------------------------------------------------------------
+
+def agency_table(f: Filters, quarter: str) -> pl.DataFrame:
+    """One row per agency reporting in `quarter`: index, stage, components and the index trend."""
+    where, params = _agency_rows(f)
+    span, span_params = f.quarters("t.quarter")
+    return query(
+        "with trend as (select agency_id, list(round(index_score, 1) order by quarter_ordinal) as index_trend "
+        f"from kpi_integration_index t where level = 'agency' and {span} group by agency_id) "
+        "select k.agency_id, k.agency_name, k.region_id, k.agency_type, round(i.index_score, 1) as index_score, "
+        "i.stage, t.index_trend, round(i.peer_to_clinician_ratio_value, 2) as peer_to_clinician_ratio, "
+        "round(i.pct_certified_value, 1) as certified_pct, round(i.supervision_coverage_value, 1) as "
+        "peers_per_trained_supervisor, round(i.retention_12m_value, 1) as retention_12m_pct, "
+        "round(i.billing_sustainability_value, 1) as billing_sustainability_pct, k.peer_headcount_count as "
+        "peers, round(k.peer_fte, 1) as peer_fte from kpi_agency_quarter k join kpi_integration_index i "
+        "on i.level = 'agency' and i.entity_id = k.agency_id and i.quarter = k.quarter "
+        f"left join trend t on t.agency_id = k.agency_id where k.quarter = ? and {where} "
+        "order by i.index_score desc nulls last, k.agency_id", [*span_params, quarter, *params])
+
+
+# --- one agency -------------------------------------------------------------------------------------
+
+def agency_options(f: Filters) -> pl.DataFrame:
+    where, params = f.agencies("")
+    return query(f"select agency_id, name from agencies where {where} order by agency_id", params)
+
+
+def agency_info(agency_id: str) -> pl.DataFrame:
+    return query("select a.*, r.name as region_name from agencies a left join regions r using (region_id) "
+                 "where agency_id = ?", [agency_id])
+
+
+def agency_scorecard(agency_id: str) -> pl.DataFrame:
+    return query("select s.*, i.index_score, i.stage from kpi_scorecard s left join kpi_integration_index i "
+                 "using (level, entity_id, quarter) where s.level = 'agency' and s.entity_id = ? "
+                 "order by s.quarter_ordinal", [agency_id])
+
+
+def standing(agency_id: str, region_id: str, quarter: str) -> pl.DataFrame:
+    """The agency, its region and the state side by side in one quarter (one row per level)."""
+    return query("select s.level, s.entity_name as place, s.*, i.index_score from kpi_scorecard s "
+                 "left join kpi_integration_index i using (level, entity_id, quarter) where s.quarter = ? "
+                 "and ((s.level = 'agency' and s.entity_id = ?) or (s.level = 'region' and s.entity_id = ?) "
+                 "or s.level = 'state') order by case s.level when 'agency' then 1 when 'region' then 2 else 3 end",
+                 [quarter, agency_id, region_id])
+
+
+def index_against_peers(agency_id: str, region_id: str) -> pl.DataFrame:
+    return query("select entity_name as place, quarter, round(index_score, 1) as index_score "
+                 "from kpi_integration_index where index_score is not null and ((level = 'agency' and "
+                 "entity_id = ?) or (level = 'region' and entity_id = ?) or level = 'state') "
+                 "order by quarter_ordinal, level", [agency_id, region_id])
+
+
+def agency_roles(agency_id: str) -> pl.DataFrame:
+    return query("select quarter, role_label as role, role_order as stack_order, headcount_count as headcount, "
+                 "round(fte, 1) as fte from kpi_workforce_by_role where level = 'agency' and entity_id = ? "
+                 "and agency_type <> 'ALL' order by quarter, role_order", [agency_id])
+
+
+def agency_submissions(agency_id: str) -> pl.DataFrame:
+    return query("select submission_id, quarter, report, status, file_name, rows, error_count, warning_count, "
+                 "strftime(submitted_at, '%Y-%m-%d %H:%M') as submitted_at, superseded_by from submissions "
+                 "where agency_id = ? order by quarter desc, report, submission_id desc", [agency_id])
+
+
+# --- certification ----------------------------------------------------------------------------------
+
+def status_mix(f: Filters, level: tuple[str, str] | None = None) -> pl.DataFrame:
+    """Peer certification status counts and shares per quarter (of `level`, else the filters' place)."""
+    entity = ("level = ? and entity_id = ?", list(level)) if level else f.entity()
+    where, params = _and(entity, f.quarters())
+    return query("select quarter, status, peer_count as peers, round(status_share_pct, 1) as share_pct "
+                 f"from kpi_certification_status where role = 'ALL' and {where} order by quarter, status", params)
+
+
+def credential_mix(f: Filters, quarter: str) -> pl.DataFrame:
+    where, params = f.entity()
+    return query("select credential_code, credential_title, peer_count as peers, round(share_pct, 1) as "
+                 f"share_pct from kpi_credential_mix where {where} and quarter = ? order by peer_count desc",
+                 [*params, quarter])
+
+
+def certified_by_region_and_role(quarter: str) -> pl.DataFrame:
+    return query("select coalesce(r.name, 'Statewide') as place, d.role_label as role, d.role_order, "
+                 "sum(c.peer_count) as peers, round(100.0 * sum(c.peer_count) filter (where c.status = "
+                 "'CERTIFIED_ACTIVE') / sum(c.peer_count), 1) as certified_pct from kpi_certification_status c "
+                 "join dim_role d using (role) left join regions r on c.level = 'region' and "
+                 "r.region_id = c.entity_id where c.level in ('region', 'state') and c.quarter = ? "
+                 "group by all order by place = 'Statewide', place, d.role_order", [quarter])
+
+
+# --- retention --------------------------------------------------------------------------------------
+
+def place_trend(f: Filters, view: str, column: str) -> pl.DataFrame:
+    """A level view's measure per quarter for every region (or the chosen one) and the state."""
+    where, params = f.quarters("v.quarter")
+    region = "v.level = 'region'" + (" and v.entity_id = ?" if f.region else "")
+    return query(f"select e.entity_name as place, v.quarter, round(v.{column}, 1) as value from {view} v "
+                 "join dim_entity e using (level, entity_id) "
+                 f"where (v.level = 'state' or ({region})) and {where} and v.{column} is not null "
+                 "order by v.quarter_ordinal, v.level desc, v.entity_id", ([f.region] if f.region else []) + params)
+
+
+def survival(f: Filters) -> pl.DataFrame:
+    region = "s.level = 'region'" + (" and s.entity_id = ?" if f.region else "")
+    return query("select e.entity_name as place, s.tenure_month, round(s.still_employed_pct, 1) as "
+                 "still_employed_pct, s.median_tenure_months, s.spells_count from kpi_tenure_survival s "
+                 f"join dim_entity e using (level, entity_id) where (s.level = 'state' or ({region})) "
+                 "order by s.level desc, s.entity_id, s.tenure_month", [f.region] if f.region else [])
+
+
+def separation_reasons(f: Filters, quarter: str) -> pl.DataFrame:
+    where, params = f.entity()
+    return query("select separation_reason as reason, separations_count as separations, round(share_pct, 1) "
+                 "as share_pct, round(cumulative_share_pct, 1) as cumulative_share_pct from "
+                 f"kpi_separation_reasons where {where} and quarter = ? order by reason_rank", [*params, quarter])
+
+
+def reason_share_trend(f: Filters, reason: str) -> pl.DataFrame:
+    where, params = _and(f.entity(), f.quarters())
+    return query("select quarter, round(coalesce(max(share_pct) filter (where separation_reason = ?), 0), 1) "
+                 f"as share_pct from kpi_separation_reasons where {where} group by quarter order by quarter",
+                 [reason, *params])
+
+
+def wage_bands(f: Filters, quarter: str) -> pl.DataFrame:
+    where, params = f.entity()
+    return query("select hourly_wage_band as wage_band, band_order, hires_count as hires, separations_count as "
+                 "separations, round(share_of_hires_pct, 1) as share_of_hires_pct, round(share_of_separations_pct, "
+                 f"1) as share_of_separations_pct from kpi_wage_bands where {where} and quarter = ? "
+                 "order by band_order", [*params, quarter])
+
+
+# --- billing ----------------------------------------------------------------------------------------
+
+def denial_grid(f: Filters) -> pl.DataFrame:
+    where, params = _and(_agency_rows(f), f.quarters("k.quarter"))
+    return query("select k.agency_id || ' ' || k.agency_name as agency, k.quarter, round(k.denial_rate_pct, 1) "
+                 "as denial_rate_pct, k.units_denied_count as units_denied from kpi_agency_quarter k "
+                 f"where k.denial_rate_pct is not null and {where} order by k.agency_id, k.quarter", params)
+
+
+def billing_vs_certification(f: Filters, quarter: str) -> pl.DataFrame:
+    where, params = _agency_rows(f)
+    return query("select agency_id || ' ' || agency_name as agency, agency_type, round(certified_pct, 1) as "
+                 "certified_pct, round(units_billed_per_peer_fte, 0) as units_per_peer_fte, round(peer_fte, 1) "
+                 "as peer_fte from kpi_agency_quarter k where has_peers and certified_pct is not null and "
+                 f"units_billed_per_peer_fte is not null and quarter = ? and {where} order by agency_id",
+                 [quarter, *params])
+
+
+def funding_mix(f: Filters) -> pl.DataFrame:
+    where, params = _and(f.entity(), f.quarters())
+    return query("select quarter, primary_funding as funding, round(peer_fte, 1) as peer_fte, "
+                 "round(share_of_peer_fte_pct, 1) as share_pct from kpi_funding_mix "
+                 f"where {where} order by quarter, primary_funding", params)
+
+
+def billing_codes(f: Filters, quarter: str) -> pl.DataFrame:
+    where, params = f.entity()
+    return query("select hcpcs, modifier, code_description, units_billed_count as units_billed, "
+                 "units_paid_count as units_paid, round(amount_paid_usd, 2) as amount_paid_usd, "
+                 "round(denial_rate_pct, 1) as denial_rate_pct from kpi_billing_codes "
+                 f"where {where} and quarter = ? order by units_billed_count desc", [*params, quarter])
