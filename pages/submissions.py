@@ -1,6 +1,42 @@
-"""Placeholder: submissions."""
+"""Submissions: who has filed each quarterly report, who is late, whose files were rejected; one upload's history."""
 
 import streamlit as st
 
-st.title("submissions")
-st.info("Coming soon.")
+from dashboard import filters, submissions_view, widgets
+
+st.title("Submissions")
+chosen = st.query_params.get("submission")
+
+if chosen:
+    st.page_link("pages/submissions.py", label="Back to the compliance grid", icon=":material/arrow_back:")
+    if chosen.isdigit():
+        submissions_view.history(int(chosen))
+    else:
+        widgets.empty_state(f"'{chosen}' is not a submission number.")
+    st.stop()
+
+f = filters.current()
+if not f.quarter_from:
+    widgets.empty_state(widgets.NO_DATA)
+    st.stop()
+st.caption(f"{f.describe()} · a report is due {submissions_view.due_days()} days after its quarter ends "
+           "(state policy `submission_due_days`).")
+
+cells = submissions_view.grid(f)
+if cells.is_empty():
+    widgets.empty_state("No active agencies match the filters. Widen the region or agency type in the sidebar.")
+    st.stop()
+
+submissions_view.counts(cells)
+st.subheader("Compliance grid")
+submissions_view.heatmap(cells)
+with st.expander("Every cell as a table", icon=":material/table:"):
+    submissions_view.cells_table(cells)
+
+st.subheader("Not yet submitted")
+missing = submissions_view.outstanding(f)
+if missing.is_empty():
+    widgets.empty_state("Every report that is due has been accepted.")
+else:
+    widgets.table(missing, "not-yet-submitted",
+                  caption="Reports past their due date with nothing accepted (missing or rejected), per agency.")

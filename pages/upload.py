@@ -1,6 +1,28 @@
-"""Placeholder: upload."""
+"""Upload a report: an agency sends one quarterly report, reads what to fix, and submits it."""
 
 import streamlit as st
 
-st.title("upload")
-st.info("Coming soon.")
+from dashboard import upload_view, widgets
+
+st.title("Upload a quarterly report")
+st.caption("Choose your agency and the quarter, then upload one of the four reports as CSV or Excel (.xlsx). "
+           "The file is checked first; nothing is loaded until you submit a file without errors.")
+
+upload_view.templates()
+agency, quarter, kind, who = upload_view.choose()
+file = st.file_uploader("Report file", type=["csv", "xlsx"], key="up_file",
+                        help="The first sheet of a workbook is read. A file with only the header row reports "
+                             "'nothing to report' for the chosen quarter.")
+
+if agency is None or quarter is None:
+    widgets.empty_state("Choose your agency and the quarter the report is for.")
+    st.stop()
+if file is None:
+    widgets.empty_state("Upload a report file. Not sure of the columns? Download the template above.")
+    st.stop()
+
+checked = upload_view.check(file.name, file.getvalue(), agency, quarter, kind, who)
+upload_view.verdict(checked)
+view = upload_view.findings(checked)
+upload_view.submit_step(checked, who)
+upload_view.preview(checked, view)

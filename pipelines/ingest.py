@@ -11,6 +11,11 @@ import duckdb
 
 from pipelines.loading import LoadResult, load, record_rejection
 from pipelines.validation import Validated, validate
+from pipelines.warehouse import WRITE_LOCK
+
+
+class Stale(RuntimeError):
+    """The warehouse changed for the file's agencies after it was validated: validate it again."""
 
 
 @dataclass
@@ -29,14 +34,36 @@ def ingest(con: duckdb.DuckDBPyConnection, path: Path | str, data: bytes | None 
            on_stage: Callable[[str], None] | None = None) -> Outcome:
     """Validate a file against the warehouse and load it, or record it as rejected (writing no facts)."""
     validated = validate(path, data, kind=kind, agency=agency, quarter=quarter, con=con, on_stage=on_stage)
+    return Outcome(validated, submit(con, validated, agency=agency, quarter=quarter, submitted_by=submitted_by,
+                                     submitted_at=submitted_at, publish=publish, on_stage=on_stage))
+
+
+def agency_version(con: duckdb.DuckDBPyConnection, agencies: list[str]) -> int:
+    """Latest accepted submission id of these agencies: it changes whenever one of their reports loads."""
+    return con.execute("select coalesce(max(submission_id), 0) from submissions where status = 'accepted' "
+                       "and agency_id in (select unnest(?::varchar[]))", [agencies]).fetchall()[0][0]
+
+
+def submit(con: duckdb.DuckDBPyConnection, validated: Validated, *, agency: str | None = None,
+           quarter: str | None = None, submitted_by: str | None = None, submitted_at: dt.datetime | None = None,
+           publish: bool = True, based_on: int | None = None,
+           on_stage: Callable[[str], None] | None = None) -> LoadResult:
+    """Load an already validated file, or record it as rejected (writing no facts).
+
+    `based_on` is agency_version() when the file was validated: if another load for those agencies
+    happened since, the cross-report checks are out of date and Stale is raised (nothing written).
+    """
     report = validated.report
     if not report.valid or validated.typed is None:
         group = validated.groups[0] if len(validated.groups) == 1 else (agency, quarter)
         sid = record_rejection(con, report, agency=group[0], quarter=group[1], submitted_by=submitted_by,
                                submitted_at=submitted_at)
-        return Outcome(validated, LoadResult("rejected", [sid]))
+        return LoadResult("rejected", [sid])
     if on_stage:
         on_stage("loading")
-    result = load(con, report, validated.typed, validated.groups, submitted_by=submitted_by,
-                  submitted_at=submitted_at, publish=publish)
-    return Outcome(validated, result)
+    with WRITE_LOCK:
+        if based_on is not None and agency_version(con, sorted({a for a, _ in validated.groups})) != based_on:
+            raise Stale("Another report for this agency was loaded while this file was being checked. "
+                        "Check the file again, then submit.")
+        return load(con, report, validated.typed, validated.groups, submitted_by=submitted_by,
+                    submitted_at=submitted_at, publish=publish)

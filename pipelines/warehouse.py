@@ -11,7 +11,7 @@ import duckdb
 from pipelines import settings
 from pipelines.contracts import REFERENCE, REPORTS, Contract
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 WRITE_LOCK = threading.RLock()
 """Serialises writers inside one process (DuckDB serialises nothing across our cursors for us)."""
 
@@ -75,6 +75,12 @@ create table if not exists submission_findings (
   message varchar not null
 );
 create table if not exists warehouse_settings (name varchar primary key, value varchar);
+create table if not exists original_files (
+  sha256 varchar primary key,        -- the file is kept as <PEER_ORIGINALS>/<sha256>
+  file_name varchar,                 -- name it was first uploaded under
+  bytes bigint not null,
+  stored_at timestamp not null default current_timestamp
+);
 """
 
 
@@ -87,7 +93,13 @@ def _migrate_1_to_2(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("alter table submissions add column warning_count integer default 0")
 
 
-MIGRATIONS = {2: _migrate_1_to_2}
+def _migrate_2_to_3(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 3 keeps uploaded files: original_files records each one kept on disk by sha256."""
+    con.execute("create table if not exists original_files (sha256 varchar primary key, file_name varchar, "
+                "bytes bigint not null, stored_at timestamp not null default current_timestamp)")
+
+
+MIGRATIONS = {2: _migrate_1_to_2, 3: _migrate_2_to_3}
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:

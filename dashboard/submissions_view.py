@@ -1,0 +1,124 @@
+"""The submissions page's pieces: compliance counts and grid, the not-yet-submitted list, one submission's history."""
+
+from __future__ import annotations
+
+import html
+
+import polars as pl
+import streamlit as st
+
+from dashboard import data, filters, upload_findings, widgets
+from pipelines import compliance, originals
+from pipelines.contracts import REPORTS
+
+COLOURS = {"on time": "#009E73", "late": "#E69F00", "rejected": "#D55E00", "missing": "#777777",
+           "not due": "#DDDDDD"}
+"""Okabe-Ito colours; each cell also carries its state as text (tooltip and screen readers)."""
+GRID_QUARTERS = 4
+
+
+def due_days() -> int:
+    days = data.query("select try_cast(value as integer) as d from policy where setting = 'submission_due_days'")
+    return days["d"][0] if days.height and days["d"][0] is not None else compliance.DEFAULT_DUE_DAYS
+
+
+def grid(f: filters.Filters) -> pl.DataFrame:
+    """One row per active agency, quarter (in the filter range) and report, with its state."""
+    condition, params = f.agencies("a.")
+    return data.query(compliance.grid_sql(condition), [f.quarter_from, f.quarter_to, *params])
+
+
+def outstanding(f: filters.Filters) -> pl.DataFrame:
+    condition, params = f.agencies("a.")
+    return data.query(compliance.outstanding_sql(condition), [f.quarter_from, f.quarter_to, *params])
+
+
+def counts(cells: pl.DataFrame) -> None:
+    """One card per state."""
+    found = dict(cells.group_by("state").len().iter_rows())
+    for column, state in zip(st.columns(len(compliance.STATES)), compliance.STATES):
+        column.metric(state.capitalize(), f"{found.get(state, 0):,}", border=True)
+
+
+def heatmap(cells: pl.DataFrame) -> None:
+    """Agency x quarter x report, coloured by state; each filed cell links to its submission's history."""
+    quarters = cells["quarter"].unique().sort().to_list()[-GRID_QUARTERS:]
+    shown = cells.filter(pl.col("quarter").is_in(quarters))
+    classes = {state: f"s{i}" for i, state in enumerate(COLOURS)}
+    style = "".join(f".cg .{classes[s]}{{background:{c}}}" for s, c in COLOURS.items()) + (
+        ".cg{border-collapse:collapse;font-size:12px}.cg td{width:16px;height:18px;border:1px solid #fff;padding:0}"
+        ".cg td a,.cg td span{display:block;width:100%;height:18px;font-size:0}"
+        ".cg th{font-weight:normal;padding:1px 4px}.cg tbody th{text-align:left;white-space:nowrap}")
+    head = "".join(f'<th colspan="{len(REPORTS)}">{q}</th>' for q in quarters)
+    sub = "".join(f'<th title="{k}">{k[0].upper()}</th>' for _ in quarters for k in REPORTS)
+    body = []
+    for (agency, name), rows in shown.group_by("agency_id", "agency_name", maintain_order=True):
+        tds = []
+        for quarter, report, state, sid in rows.select("quarter", "report", "state", "submission_id").iter_rows():
+            tip = f"{agency} {quarter} {report}: {state}"
+            inner = f'<a href="?submission={sid}" title="{tip}">{state}</a>' if sid is not None \
+                else f'<span title="{tip}">{state}</span>'
+            tds.append(f'<td class="{classes[state]}" data-state="{state}">{inner}</td>')
+        body.append(f'<tr><th title="{html.escape(name)}">{agency}</th>{"".join(tds)}</tr>')
+    legend = " ".join(f'<span class="{classes[s]}" style="display:inline-block;width:12px;height:12px"></span> {s}'
+                      for s in COLOURS)
+    st.html(f'<style>{style}</style><div class="cg" style="font-size:12px">{legend} &nbsp; · H headcount, '
+            f'C certification, B billing, R retention</div><div style="overflow:auto;max-height:620px">'
+            f'<table class="cg" aria-label="Compliance grid"><thead><tr><th></th>{head}</tr><tr><th></th>{sub}'
+            f'</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
+    if len(quarters) < cells["quarter"].n_unique():
+        st.caption(f"The grid shows the latest {GRID_QUARTERS} quarters of the range; the table below has them all.")
+
+
+def cells_table(cells: pl.DataFrame) -> None:
+    """The grid as a table, each cell's link opening its submission history."""
+    frame = cells.select(
+        "agency_id", "agency_name", "region_id", "agency_type", "quarter", "report", "state", "due_date",
+        pl.col("first_accepted_at").alias("first_accepted"), "uploads",
+        pl.when(pl.col("submission_id").is_not_null())
+        .then(pl.format("?submission={}", pl.col("submission_id"))).alias("history"))
+    widgets.table(frame, "submission-compliance", column_config={
+        "history": st.column_config.LinkColumn("history", display_text=r"submission=(\d+)")})
+
+
+def history(submission_id: int) -> None:
+    """One submission, every upload for its agency, quarter and report, its findings and the original file."""
+    sub = data.query("select * from submissions where submission_id = ?", [submission_id])
+    if sub.is_empty():
+        widgets.empty_state(f"There is no submission #{submission_id}.")
+        return
+    s = sub.row(0, named=True)
+    st.subheader(f"Submission #{submission_id}: {s['agency_id']} {s['quarter']} {s['report']}")
+    state = "" if s["status"] != "accepted" else (
+        f" (replaced by #{s['superseded_by']})" if s["superseded_by"] else " (current)")
+    st.markdown(f"**{s['status'].capitalize()}**{state} · {s['file_name']} · {s['rows']:,} rows · "
+                f"errors: {s['error_count']}, warnings: {s['warning_count']} · submitted by "
+                f"{s['submitted_by'] or 'unknown'} at {s['submitted_at']:%Y-%m-%d %H:%M} · sha256 `{s['sha256']}`")
+    _original(s)
+    st.markdown("**Every upload for this agency, quarter and report**")
+    widgets.table(data.query(
+        "select submission_id, status, superseded_by, file_name, rows, error_count, warning_count, submitted_by, "
+        "submitted_at, sha256 from submissions where agency_id = ? and quarter = ? and report = ? "
+        "order by submission_id desc", [s["agency_id"], s["quarter"], s["report"]]), f"history-{submission_id}")
+    found = data.query("select severity, code, row, \"column\", value, message as \"how to fix\" "
+                       "from submission_findings where submission_id = ? order by severity, code, row",
+                       [submission_id])
+    if found.is_empty():
+        st.caption("No findings were stored with this submission.")
+    else:
+        st.markdown("**Findings stored with this submission**")
+        widgets.table(found, f"findings-{submission_id}")
+
+
+def _original(s: dict) -> None:
+    content = originals.read(s["sha256"])
+    if content is None:
+        st.caption("The original file is not kept here (it was loaded from the command line or before files "
+                   "were kept).")
+        return
+    st.download_button(f"Download the original file ({s['file_name']})", content, file_name=s["file_name"],
+                       key="dl-original", icon=":material/download:")
+    view = upload_findings.file_view(s["file_name"], content, None, set())
+    if view is not None:
+        with st.expander("View the original file"):
+            st.dataframe(view.rows.head(1000), hide_index=True, width="stretch")

@@ -1,0 +1,109 @@
+"""The upload flow without widgets: check a file (validate once, keep it, record a rejection), then submit it.
+
+The page renders what `check` returns and calls `submit` with the same validated rows, so a file is
+validated once and loaded through pipelines.ingest.submit, the path the command line uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import duckdb
+import polars as pl
+
+from dashboard import upload_changes
+from pipelines import ingest, originals
+from pipelines.validation import Validated, validate
+from pipelines.warehouse import WarehouseBusy
+
+
+@dataclass
+class Checked:
+    """A validated upload and what submitting it would change."""
+
+    file_name: str
+    data: bytes
+    agency: str
+    quarter: str
+    validated: Validated
+    based_on: int
+    """ingest.agency_version() when validated; submit refuses if the agency's data moved since."""
+    current: pl.DataFrame = field(default_factory=pl.DataFrame)
+    """The accepted submissions this file would replace."""
+    changes: pl.DataFrame | None = None
+    rejection_id: int | None = None
+
+    @property
+    def report(self):
+        return self.validated.report
+
+    @property
+    def kind(self) -> str | None:
+        return self.validated.kind
+
+    @property
+    def valid(self) -> bool:
+        return self.report.valid and self.validated.typed is not None
+
+    @property
+    def identical(self) -> bool:
+        """Every group's current submission is this very file: submitting would change nothing."""
+        return (self.valid and self.current.height == len(self.validated.groups) and self.current.height > 0
+                and set(self.current["sha256"]) == {self.report.sha256})
+
+    @property
+    def replaces(self) -> bool:
+        return self.valid and self.current.height > 0 and not self.identical
+
+
+@dataclass
+class Submitted:
+    status: str  # loaded | unchanged | retry
+    submission_ids: list[int] = field(default_factory=list)
+    superseded_ids: list[int] = field(default_factory=list)
+    rows: int = 0
+    message: str = ""
+
+
+def check(con: duckdb.DuckDBPyConnection, file_name: str, data: bytes, *, agency: str, quarter: str,
+          kind: str | None = None, submitted_by: str | None = None,
+          on_stage: Callable[[str], None] | None = None) -> Checked:
+    """Validate an upload for one agency and quarter, keep the original file, and record it if rejected."""
+    validated = validate(file_name, data, kind=kind, agency=agency, quarter=quarter, con=con, on_stage=on_stage)
+    originals.keep(con, data, file_name)
+    agencies = sorted({a for a, _ in validated.groups}) or [agency]
+    checked = Checked(file_name, data, agency, quarter, validated, ingest.agency_version(con, agencies))
+    if not checked.valid:
+        result = ingest.submit(con, validated, agency=agency, quarter=quarter, submitted_by=submitted_by)
+        checked.rejection_id = result.submission_ids[0]
+        return checked
+    checked.current = upload_changes.current_submissions(con, checked.kind, validated.groups)
+    if checked.replaces:
+        checked.changes = upload_changes.before_after(con, checked.kind, checked.current, validated.typed)
+    return checked
+
+
+def submit(con: duckdb.DuckDBPyConnection, checked: Checked, *, submitted_by: str | None,
+           acknowledged: bool = False, confirmed: bool = False) -> Submitted:
+    """Load a checked file. Warnings need `acknowledged`, a replacement needs `confirmed`.
+
+    Returns status "retry" (nothing written) when another load got in first: the agency's data changed
+    since the check, or the warehouse was busy.
+    """
+    if not checked.valid:
+        raise ValueError("A file with errors cannot be submitted.")
+    if checked.report.warnings and not acknowledged:
+        raise ValueError("Acknowledge the warnings before submitting.")
+    if checked.replaces and not confirmed:
+        raise ValueError("Confirm the replacement before submitting.")
+    try:
+        result = ingest.submit(con, checked.validated, agency=checked.agency, quarter=checked.quarter,
+                               submitted_by=submitted_by, based_on=checked.based_on)
+    except ingest.Stale as exc:
+        return Submitted("retry", message=str(exc))
+    except (duckdb.TransactionException, WarehouseBusy) as exc:
+        return Submitted("retry", message=f"The warehouse was busy with another upload ({exc}). Submit again.")
+    if result.status == "unchanged":
+        return Submitted("unchanged", message="This exact file is already the current submission; nothing changed.")
+    return Submitted("loaded", result.submission_ids, result.superseded_ids, result.rows)

@@ -1,0 +1,56 @@
+"""What a replacement changes: the current submissions of a file's groups, and key totals before and after."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from pipelines.contracts import PEER_ROLES
+
+_PEERS = "role in (" + ", ".join(f"'{r}'" for r in PEER_ROLES) + ")"
+MEASURES: dict[str, list[tuple[str, str]]] = {
+    "headcount": [("Peer headcount", f"sum(headcount) filter (where {_PEERS})"),
+                  ("Peer FTE", f"sum(fte) filter (where {_PEERS})"),
+                  ("Clinician FTE", "sum(fte) filter (where role = 'CLINICAL_LICENSED')")],
+    "certification": [("Peer workers", f"count(distinct peer_id) filter (where {_PEERS})"),
+                      ("Certified active", f"count(distinct peer_id) filter (where {_PEERS} "
+                                           "and status = 'CERTIFIED_ACTIVE')")],
+    "billing": [("Units billed", "sum(units_billed)"), ("Units paid", "sum(units_paid)"),
+                ("Amount paid (USD)", "sum(amount_paid)")],
+    "retention": [("Hires", "count(*) filter (where event = 'HIRE')"),
+                  ("Separations", "count(*) filter (where event = 'SEPARATION')")],
+}
+"""Totals shown before and after a replacement, per report (rows are always shown)."""
+
+
+def current_submissions(con: duckdb.DuckDBPyConnection, kind: str, groups: list[tuple[str, str]]) -> pl.DataFrame:
+    """The accepted, not superseded submissions of these (agency, quarter) groups for the report."""
+    frame = pl.DataFrame(groups, schema={"agency_id": pl.String, "quarter": pl.String}, orient="row")
+    cur = con.cursor()
+    try:
+        cur.register("upload_groups", frame)
+        return cur.sql(
+            "select s.submission_id, s.agency_id, s.quarter, s.file_name, s.sha256, s.rows, s.submitted_by, "
+            "s.submitted_at from submissions s join upload_groups g using (agency_id, quarter) "
+            "where s.report = ? and s.status = 'accepted' and s.superseded_by is null order by s.submission_id",
+            params=[kind]).pl()
+    finally:
+        cur.close()
+
+
+def before_after(con: duckdb.DuckDBPyConnection, kind: str, current: pl.DataFrame,
+                 incoming: pl.DataFrame) -> pl.DataFrame:
+    """measure, before, after, change: the current submissions' rows against the incoming file's."""
+    exprs = [("Rows", "count(*)"), *MEASURES[kind]]
+    select = ", ".join(f"coalesce({sql}, 0) as m{i}" for i, (_, sql) in enumerate(exprs))
+    cur = con.cursor()
+    try:
+        cur.register("incoming_rows", incoming)
+        before = cur.execute(f"select {select} from {kind} where submission_id in (select unnest(?::bigint[]))",
+                             [current["submission_id"].to_list()]).fetchall()[0]
+        after = cur.execute(f"select {select} from incoming_rows").fetchall()[0]
+    finally:
+        cur.close()
+    return pl.DataFrame({"measure": [label for label, _ in exprs],
+                         "before": [float(v) for v in before], "after": [float(v) for v in after]}
+                        ).with_columns((pl.col("after") - pl.col("before")).alias("change"))

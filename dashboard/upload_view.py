@@ -1,0 +1,223 @@
+"""The upload page's pieces: templates, choices, progress, verdict, findings, preview and the submit step."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import polars as pl
+import streamlit as st
+
+from dashboard import data, upload, upload_findings, widgets
+from pipelines import docgen
+from pipelines.contracts import REPORTS
+
+STAGES = {"reading": (0.1, "Reading the file"), "checking types": (0.35, "Checking types"),
+          "applying the rules": (0.55, "Applying the rules"), "cross-checking": (0.8, "Cross-checking"),
+          "done": (1.0, "Done"), "loading": (0.9, "Loading")}
+INFER = "Infer from the header"
+_CHECKS, _RESULTS = "_upload_checks", "_upload_results"
+
+
+def templates() -> None:
+    """Blank template and data dictionary per report."""
+    with st.expander("Templates and data dictionaries", icon=":material/description:"):
+        st.caption("Start from the template: keep its header row, add one row per record, save as CSV or .xlsx.")
+        for tab, (kind, contract) in zip(st.tabs([c.title for c in REPORTS.values()]), REPORTS.items()):
+            with tab:
+                st.write(contract.description)
+                st.download_button(f"Download the {kind} template (CSV)", docgen.template_csv(contract),
+                                   file_name=f"{kind}.csv", mime="text/csv", key=f"template-{kind}",
+                                   icon=":material/download:")
+                widgets.table(dictionary(kind), f"{kind}-data-dictionary")
+
+
+def dictionary(kind: str) -> pl.DataFrame:
+    rows = [(c.name, c.type, "required" if c.required else "optional", c.unit,
+             ", ".join(c.allowed) if c.allowed else "", c.description, c.example) for c in REPORTS[kind].columns]
+    return pl.DataFrame(rows, schema=["column", "type", "required", "unit", "allowed values", "description",
+                                      "example"], orient="row")
+
+
+def choose() -> tuple[str | None, str | None, str | None, str]:
+    """Agency, quarter, report (None = infer) and who is submitting."""
+    agencies = data.query("select agency_id, name from agencies where active_to is null or active_to >= "
+                          "(select as_of_date from dim_as_of) - interval 1 year order by agency_id")
+    names = dict(zip(agencies["agency_id"], agencies["name"]))
+    quarters = _quarters()
+    left, middle, right = st.columns(3)
+    agency = left.selectbox("Agency", list(names), index=None, placeholder="Choose your agency", key="up_agency",
+                            format_func=lambda a: f"{a} · {names[a]}")
+    quarter = middle.selectbox("Quarter", quarters, index=0 if quarters else None, key="up_quarter")
+    kind = right.selectbox("Report", [INFER, *REPORTS], key="up_report",
+                           format_func=lambda k: k if k == INFER else REPORTS[k].title)
+    who = st.text_input("Your email (recorded with the submission)", key="up_who")
+    return agency, quarter, None if kind == INFER else kind, who.strip()
+
+
+def _quarters() -> list[str]:
+    """Ended quarters of the last three years, the one due now first."""
+    as_of = data.query("select as_of_date from dim_as_of")["as_of_date"][0]
+    year, q = as_of.year, (as_of.month - 1) // 3  # quarters fully ended before as_of's quarter
+    out = []
+    for _ in range(12):
+        if q == 0:
+            year, q = year - 1, 4
+        out.append(f"{year}-Q{q}")
+        q -= 1
+    return out
+
+
+def _key(name: str, content: bytes, agency: str, quarter: str, kind: str | None) -> tuple:
+    return (hashlib.sha256(content).hexdigest(), name, agency, quarter, kind)
+
+
+def check(name: str, content: bytes, agency: str, quarter: str, kind: str | None, who: str) -> upload.Checked:
+    """Validate once per (file, choices) with a progress bar; later reruns reuse the result."""
+    key = _key(name, content, agency, quarter, kind)
+    checks = st.session_state.setdefault(_CHECKS, {})
+    if key not in checks:
+        bar = st.progress(0.0, text=f"Checking {name}…")
+        started = time.perf_counter()
+
+        def stage(step: str) -> None:
+            fraction, label = STAGES.get(step, (0.9, step))
+            bar.progress(fraction, text=f"Checking {name}: {label.lower()}…")
+
+        cur = data.connection().cursor()
+        try:
+            checked = upload.check(cur, name, content, agency=agency, quarter=quarter, kind=kind,
+                                   submitted_by=who or None, on_stage=stage)
+        finally:
+            cur.close()
+        checked.validated.timings["total"] = round(time.perf_counter() - started, 3)
+        checks.clear()
+        checks[key] = checked
+        bar.empty()
+    return checks[key]
+
+
+def verdict(checked: upload.Checked) -> None:
+    """Verdict first: rejected, identical, ready with warnings, or ready."""
+    r = checked.report
+    errors, warnings = _total(r, "error"), _total(r, "warning")
+    what = f"{r.file} ({r.report or 'unknown'} report, {r.rows:,} rows, {checked.agency} {checked.quarter})"
+    if not checked.valid:
+        st.error(f"**Rejected: nothing was loaded.** {errors:,} error{'s' * (errors != 1)} and {warnings:,} "
+                 f"warning{'s' * (warnings != 1)} in {what}. Fix the errors listed below in your file and upload "
+                 f"it again. This attempt is recorded as submission #{checked.rejection_id}.",
+                 icon=":material/block:")
+    elif checked.identical:
+        ids = ", ".join(f"#{i}" for i in checked.current["submission_id"])
+        st.info(f"**Identical file.** {what} is exactly the current submission {ids}; submitting it again "
+                "would change nothing.", icon=":material/content_copy:")
+    elif warnings:
+        st.warning(f"**Ready to submit, with {warnings:,} warning{'s' * (warnings != 1)}.** {what}. Warnings do "
+                   "not block the submission; read them, then acknowledge them below.", icon=":material/warning:")
+    else:
+        st.success(f"**Ready to submit: no problems found.** {what}.", icon=":material/check_circle:")
+    seconds = checked.validated.timings.get("total")
+    notes = " ".join(r.notes)
+    st.caption(f"{notes} Checked in {seconds:.2f} s." if seconds is not None else notes)
+
+
+def _total(report, severity: str) -> int:
+    return sum(n for code, n in report.counts().items() if report.severity_of(code) == severity)
+
+
+def findings(checked: upload.Checked) -> upload_findings.FileView | None:
+    """Counts per code, the first 20 of each code, the full list as CSV."""
+    view = upload_findings.file_view(checked.file_name, checked.data, checked.kind, {"agency_id", "quarter"})
+    if not checked.report.findings:
+        return view
+    st.subheader("Findings")
+    widgets.table(upload_findings.counts_frame(checked.report), "finding-counts",
+                  caption="Per finding code; errors block the file, warnings do not.")
+    listed = upload_findings.findings_frame(checked.report, view)
+    st.download_button("Download every finding (CSV)", listed.write_csv(), file_name=f"{checked.file_name}"
+                       "-findings.csv", mime="text/csv", key="dl-all-findings", icon=":material/download:")
+    counts = checked.report.counts()
+    for code, first in upload_findings.first_of_each(listed).items():
+        severity = checked.report.severity_of(code)
+        more = f", first {first.height} shown" if counts[code] > first.height else ""
+        with st.expander(f"{code} · {severity} · {counts[code]:,}{more}", expanded=True):
+            widgets.table(first, f"findings-{code}",
+                          caption="Row as numbered in your file (header = row 1); letter = spreadsheet column.")
+    return view
+
+
+def preview(checked: upload.Checked, view: upload_findings.FileView | None, limit: int = 1000) -> None:
+    """The parsed rows as in the file, cells with findings highlighted (errors red, warnings amber)."""
+    if view is None or view.rows.is_empty():
+        return
+    st.subheader("Your rows")
+    listed = upload_findings.findings_frame(checked.report, view)
+    cells = upload_findings.bad_cells(listed, view)
+    only = bool(cells) and st.toggle("Only rows with findings", value=bool(cells), key="up_only_bad")
+    rows = view.rows.filter(pl.col("row").is_in(list(cells))) if only else view.rows
+    rows = rows.head(limit)
+    colours = {"error": "background-color: #f8d7da", "warning": "background-color: #fff3cd"}
+
+    def paint(frame):
+        styles = frame.copy().astype(str)
+        styles[:] = ""
+        for i, row in enumerate(frame["row"]):
+            for column, severity in cells.get(int(row), {}).items():
+                styles.iloc[i, frame.columns.get_loc(column)] = colours[severity]
+        return styles
+
+    st.dataframe(rows.to_pandas().style.apply(paint, axis=None), hide_index=True, width="stretch")
+    st.download_button("Download these rows (CSV)", rows.write_csv(), file_name=f"{checked.file_name}-rows.csv",
+                       mime="text/csv", key="dl-preview-rows", icon=":material/download:")
+    shown = f"first {limit:,} of " if rows.height == limit else ""
+    st.caption(f"Showing {shown}{rows.height:,} rows. Red cells hold errors, amber cells warnings.")
+
+
+def submit_step(checked: upload.Checked, who: str) -> None:
+    """Acknowledge warnings, confirm a replacement, submit; then the confirmation."""
+    key = _key(checked.file_name, checked.data, checked.agency, checked.quarter, checked.validated.kind)
+    done = st.session_state.setdefault(_RESULTS, {}).get(key)
+    if done is not None:
+        _confirmation(checked, done)
+        return
+    if not checked.valid or checked.identical:
+        return
+    st.subheader("Submit")
+    confirmed = acknowledged = True
+    if checked.replaces:
+        ids = ", ".join(f"#{i}" for i in checked.current["submission_id"])
+        st.markdown(f"A {checked.kind} report for {checked.agency} {checked.quarter} is already on file "
+                    f"(submission {ids}, {checked.current['file_name'][0]}). Submitting replaces it:")
+        widgets.table(checked.changes, "replacement-changes")
+        confirmed = st.checkbox(f"Replace submission {ids} with this file", key="up_confirm")
+    if checked.report.warnings:
+        acknowledged = st.checkbox(f"I have read the {_total(checked.report, 'warning'):,} warnings and submit "
+                                   "anyway (they are kept with the submission)", key="up_ack")
+    if st.button("Submit", type="primary", disabled=not (confirmed and acknowledged), key="up_submit"):
+        cur = data.connection().cursor()
+        try:
+            result = upload.submit(cur, checked, submitted_by=who or None, acknowledged=acknowledged,
+                                   confirmed=confirmed)
+        finally:
+            cur.close()
+        if result.status == "retry":
+            st.session_state[_CHECKS].pop(key, None)
+            st.warning(result.message, icon=":material/sync_problem:")
+            st.button("Check the file again", key="up_recheck")
+            return
+        st.session_state[_RESULTS][key] = result
+        _confirmation(checked, result)
+
+
+def _confirmation(checked: upload.Checked, result: upload.Submitted) -> None:
+    if result.status == "unchanged":
+        st.info(result.message, icon=":material/content_copy:")
+        return
+    ids = ", ".join(f"#{i}" for i in result.submission_ids)
+    replaced = (" It replaces " + ", ".join(f"#{i}" for i in result.superseded_ids) + ".") \
+        if result.superseded_ids else ""
+    what = f"{result.rows:,} rows" if result.rows else "nothing to report (header only)"
+    st.success(f"**Loaded: submission {ids}.** {what} of the {checked.kind} report for {checked.agency} "
+               f"{checked.quarter}.{replaced}", icon=":material/task_alt:")
+    st.page_link("pages/submissions.py", label=f"Open submission {ids} in the submission history",
+                 query_params={"submission": str(result.submission_ids[0])}, icon=":material/history:")
