@@ -158,3 +158,16 @@ def ranked(frame: pl.DataFrame, category: str, value: str, key_field: str, focus
                     tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", title=value_title,
                                                                         format=value_format)])
             .properties(height=max(120, 36 * frame.height)))
+
+
+def grouped(frame: pl.DataFrame, category: str, value: str, group: str, title: str, subtitle: str,
+            value_title: str) -> alt.Chart:
+    """Bars side by side per category, one colour per group, in the frame's order."""
+    return (_titled(frame, title, subtitle).mark_bar()
+            .encode(x=alt.X(f"{category}:N", title=None, sort=None, axis=alt.Axis(labelAngle=0)),
+                    xOffset=alt.XOffset(f"{group}:N"),
+                    y=alt.Y(f"{value}:Q", title=value_title),
+                    color=alt.Color(f"{group}:N", title=None),
+                    tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{group}:N"),
+                             alt.Tooltip(f"{value}:Q", title=value_title, format=".1f")])
+            .properties(height=360))

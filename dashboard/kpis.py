@@ -49,3 +49,7 @@ def long(series: pl.DataFrame, columns: dict[str, str]) -> pl.DataFrame:
     """Quarter x measure x value from wide KPI columns (for multi-line charts)."""
     return (series.select("quarter", *columns).unpivot(index="quarter", variable_name="measure")
             .with_columns(pl.col("measure").replace_strict(columns)))
+
+BILLING_CARDS = ("units_paid", "amount_paid_usd", "denial_rate_pct", "units_billed_per_peer_fte",
+                 "group_share_pct", "beneficiaries_per_peer_fte", "peer_agencies_billing_nothing_pct",
+                 "billing_sustainability_pct")

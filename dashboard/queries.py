@@ -209,12 +209,13 @@ def credential_mix(f: Filters, quarter: str) -> pl.DataFrame:
 
 
 def certified_by_region_and_role(quarter: str) -> pl.DataFrame:
-    return query("select coalesce(r.name, 'Statewide') as place, d.role_label as role, d.role_order, "
-                 "sum(c.peer_count) as peers, round(100.0 * sum(c.peer_count) filter (where c.status = "
-                 "'CERTIFIED_ACTIVE') / sum(c.peer_count), 1) as certified_pct from kpi_certification_status c "
+    return query("select c.level = 'state' as is_state, coalesce(r.name, 'Statewide') as place, d.role_order, "
+                 "d.role_label as role, "
+                 "sum(c.peer_count) as peers, round(coalesce(max(c.status_share_pct) filter (where c.status = "
+                 "'CERTIFIED_ACTIVE'), 0), 1) as certified_pct from kpi_certification_status c "
                  "join dim_role d using (role) left join regions r on c.level = 'region' and "
                  "r.region_id = c.entity_id where c.level in ('region', 'state') and c.quarter = ? "
-                 "group by all order by place = 'Statewide', place, d.role_order", [quarter])
+                 "group by all order by all", [quarter])
 
 
 # --- retention --------------------------------------------------------------------------------------
@@ -252,11 +253,13 @@ def reason_share_trend(f: Filters, reason: str) -> pl.DataFrame:
 
 
 def wage_bands(f: Filters, quarter: str) -> pl.DataFrame:
+    """Share of peers hired and of peers who left by wage band (long: one row per band and group)."""
     where, params = f.entity()
-    return query("select hourly_wage_band as wage_band, band_order, hires_count as hires, separations_count as "
-                 "separations, round(share_of_hires_pct, 1) as share_of_hires_pct, round(share_of_separations_pct, "
-                 f"1) as share_of_separations_pct from kpi_wage_bands where {where} and quarter = ? "
-                 "order by band_order", [*params, quarter])
+    return query("select hourly_wage_band as wage_band, band_order, 'Hired' as peers, hires_count as people, "
+                 f"round(share_of_hires_pct, 1) as share_pct from kpi_wage_bands where {where} and quarter = ? "
+                 "union all select hourly_wage_band, band_order, 'Left', separations_count, "
+                 f"round(share_of_separations_pct, 1) from kpi_wage_bands where {where} and quarter = ? "
+                 "order by band_order, peers", [*params, quarter, *params, quarter])
 
 
 # --- billing ----------------------------------------------------------------------------------------

@@ -1,6 +1,73 @@
-"""Placeholder: billing."""
+"""Medicaid billing: what peer services bring in, where claims are denied, and who employs peers but bills nothing."""
 
 import streamlit as st
 
-st.title("billing")
-st.info("Coming soon.")
+from dashboard import charts, data, filters, kpis, queries, widgets
+
+f = filters.current()
+st.title("Medicaid billing")
+series = queries.scorecard(f)
+if series.is_empty():
+    widgets.empty_state(widgets.NO_DATA if not f.quarter_from else widgets.NO_MATCH)
+    st.stop()
+
+as_of, quarter = data.as_of(), series["quarter"][-1]
+st.caption(f"{f.describe()} · latest quarter with reports: **{quarter}** · data as of {as_of}")
+columns = st.columns(4)
+for column, metric_id in zip(columns * 2, kpis.BILLING_CARDS):
+    with column:
+        kpis.card(metric_id, series)
+
+left, right = st.columns(2)
+with left:
+    units = kpis.long(series, {"units_billed_count": "Units billed", "units_paid_count": "Units paid",
+                               "units_denied_count": "Units denied"})
+    widgets.chart(charts.line(units, "quarter", "value", "measure",
+                              f"Medicaid peer units (15 min) by quarter, {f.quarter_from} to {quarter}", f.place,
+                              "Units", ",.0f"), units, "units-by-quarter", as_of)
+with right:
+    dollars = kpis.long(series, {"amount_billed_usd": "Billed", "amount_paid_usd": "Paid"})
+    widgets.chart(charts.line(dollars, "quarter", "value", "measure",
+                              f"Medicaid dollars billed and paid by quarter, {f.quarter_from} to {quarter}", f.place,
+                              "US dollars", "$,.0f"), dollars, "dollars-by-quarter", as_of)
+
+st.subheader("Denial rate by agency and quarter")
+grid = queries.denial_grid(f)
+if grid.is_empty():
+    widgets.empty_state(widgets.NO_MATCH)
+else:
+    widgets.chart(charts.heatmap(grid, "quarter", "agency", "denial_rate_pct",
+                                 f"Denial rate (% of adjudicated units) by agency, {f.quarter_from} to {quarter}",
+                                 f"{f.place} · {filters.type_label(f.agency_type)} · agencies that billed; darker = "
+                                 "more denied", "Denial rate (%)", scheme="orangered", x_title="Quarter",
+                                 extra_tooltips=("units_denied",)), grid, "denial-rate-by-agency", as_of)
+
+left, right = st.columns(2)
+with left:
+    st.subheader(f"Units per peer FTE against % certified, {quarter}")
+    scatter = queries.billing_vs_certification(f, quarter)
+    widgets.chart(charts.scatter(scatter, "certified_pct", "units_per_peer_fte", "agency",
+                                 f"Units billed per peer FTE against % certified, {quarter}",
+                                 "One point per agency with peers; size = peer FTE", "% certified",
+                                 "Units per peer FTE", colour="agency_type", size="peer_fte"),
+                  scatter, "units-vs-certified", as_of)
+with right:
+    st.subheader("Funding mix of peer positions")
+    funding = queries.funding_mix(f)
+    widgets.chart(charts.stacked(funding, "quarter", "peer_fte", "funding",
+                                 f"Peer FTE by primary funding source, {f.quarter_from} to {quarter}",
+                                 f"{f.place}; share of peer FTE", "Share of peer FTE", normalize=True),
+                  funding, "funding-mix", as_of)
+
+left, right = st.columns(2)
+with left:
+    st.subheader(f"Billing codes, {quarter}")
+    widgets.table(queries.billing_codes(f, quarter), "billing-codes")
+with right:
+    st.subheader(f"Peers employed but not billing, {quarter}")
+    silent = queries.not_billing(f, quarter)
+    if silent.is_empty():
+        widgets.empty_state("Every agency with peers billed Medicaid in this quarter.")
+    else:
+        widgets.table(silent, "peers-not-billing",
+                      caption="Agencies with peer staff and no Medicaid peer units (often grant funded).")

@@ -1,6 +1,51 @@
-"""Placeholder: certification."""
+"""Certification: status mix over time, credential mix, certification by region and role, expiring soon."""
 
 import streamlit as st
 
-st.title("certification")
-st.info("Coming soon.")
+from dashboard import charts, data, filters, queries, widgets
+
+f = filters.current()
+st.title("Certification")
+if not f.quarter_to:
+    widgets.empty_state(widgets.NO_DATA)
+    st.stop()
+
+as_of, quarter = data.as_of(), f.quarter_to
+mix = queries.status_mix(f)
+if mix.is_empty():
+    widgets.empty_state(widgets.NO_MATCH)
+    st.stop()
+quarter = mix["quarter"][-1]
+st.caption(f"{f.describe()} · peer workers on the certification report · data as of {as_of}")
+
+st.subheader("Certification status mix over time")
+widgets.chart(charts.stacked(mix, "quarter", "peers", "status",
+                             f"Share of peer workers by certification status, {f.quarter_from} to {quarter}",
+                             f"{f.place}; every peer role", "Share of peer workers", normalize=True,
+                             colours=charts.STATUS_COLOURS), mix, "certification-status-mix", as_of)
+
+left, right = st.columns(2)
+with left:
+    st.subheader(f"Credential mix, {quarter}")
+    credentials = queries.credential_mix(f, quarter)
+    widgets.chart(charts.bars(credentials, "credential_title", "peers", f"Peer workers by credential, {quarter}",
+                              f"{f.place}; 'No credential yet' = in training", "Peer workers"),
+                  credentials, "credential-mix", as_of)
+with right:
+    st.subheader(f"% certified by region and role, {quarter}")
+    grid = queries.certified_by_region_and_role(quarter)
+    widgets.chart(charts.heatmap(grid, "role", "place", "certified_pct",
+                                 f"% of peer workers CERTIFIED_ACTIVE by region and role, {quarter}",
+                                 "Family, youth and forensic peers included; hover for headcounts",
+                                 "% certified", scheme="greens", extra_tooltips=("peers",)),
+                  grid, "certified-by-region-and-role", as_of)
+
+st.subheader("Action list: certifications expiring in the next 90 days")
+expiring = queries.expiring_list(f)
+st.caption(f"CERTIFIED_ACTIVE credentials in each agency's latest certification report that expire between "
+           f"{as_of} and 90 days later · {f.place} · {filters.type_label(f.agency_type)}")
+if expiring.is_empty():
+    widgets.empty_state("No credentials expire in the next 90 days for these filters.")
+else:
+    widgets.table(expiring, "expiring-certifications", column_config={
+        "days_to_expiry": st.column_config.ProgressColumn("Days left", min_value=0, max_value=90, format="%d")})

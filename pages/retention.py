@@ -1,6 +1,69 @@
-"""Placeholder: retention."""
+"""Retention: rolling turnover, 12-month retention, tenure survival, why peers leave, and what they earn."""
 
 import streamlit as st
 
-st.title("retention")
-st.info("Coming soon.")
+from dashboard import charts, data, filters, queries, widgets
+
+f = filters.current()
+st.title("Retention")
+if not f.quarter_to:
+    widgets.empty_state(widgets.NO_DATA)
+    st.stop()
+
+as_of, quarter = data.as_of(), f.quarter_to
+st.caption(f"{f.describe()} · data as of {as_of}. Region and state figures cover every agency type.")
+
+left, right = st.columns(2)
+with left:
+    turnover = queries.place_trend(f, "kpi_turnover", "annualized_turnover_pct")
+    widgets.chart(charts.line(turnover, "quarter", "value", "place",
+                              f"Annualized peer turnover (%), rolling 4 quarters, {f.quarter_from} to {quarter}",
+                              "Separations / average peer headcount x 4 / quarters in window", "Turnover (%)"),
+                  turnover, "annualized-turnover", as_of)
+with right:
+    retention = queries.place_trend(f, "kpi_retention_12m", "retention_12m_pct")
+    widgets.chart(charts.line(retention, "quarter", "value", "place",
+                              f"12-month retention of new peers (%), {f.quarter_from} to {quarter}",
+                              "Share of peers hired 12-24 months before quarter end still employed",
+                              "Retained at 12 months (%)"), retention, "retention-12m", as_of)
+
+st.subheader("How long peers stay")
+curve = queries.survival(f)
+if curve.is_empty():
+    widgets.empty_state("No hires or separations reported yet for these filters.")
+else:
+    medians = curve.unique("place", maintain_order=True)
+    widgets.chart(charts.steps(curve, "tenure_month", "still_employed_pct", "place",
+                               "Peers still employed by months since hire (Kaplan-Meier)",
+                               "Median tenure: " + "; ".join(f"{p} {'not reached' if m is None else f'{m} months'}"
+                                                             for p, m in zip(medians["place"],
+                                                                             medians["median_tenure_months"])),
+                               "Months since hire", "Still employed (%)"), curve, "tenure-survival", as_of)
+
+st.subheader(f"Why peers leave, 4 quarters to {quarter}")
+reasons = queries.separation_reasons(f, quarter)
+if reasons.is_empty():
+    widgets.empty_state("No separations reported in the 4 quarters to the end of the range.")
+else:
+    drift = queries.reason_share_trend(f, "ROLE_DRIFT")
+    if drift.height:
+        st.warning(f"**Role drift** (peers pulled into non-peer duties) accounts for {drift['share_pct'][-1]:.1f}% "
+                   f"of separations in the 4 quarters to {quarter}, against {drift['share_pct'][0]:.1f}% in the "
+                   f"window ending {drift['quarter'][0]}.", icon=":material/swap_horiz:")
+    left, right = st.columns([3, 2])
+    with left:
+        widgets.chart(charts.pareto(reasons, "reason", "separations", "cumulative_share_pct",
+                                    f"Separations by reason, 4 quarters to {quarter}", f"{f.place}; Pareto order",
+                                    "Separations"), reasons, "separation-reasons", as_of)
+    with right:
+        widgets.chart(charts.line(drift, "quarter", "share_pct", None, "Role drift share of separations (%)",
+                                  "Rolling 4 quarters", "Share (%)"), drift, "role-drift-share", as_of)
+
+st.subheader(f"Wage bands of peers hired and peers who left, 4 quarters to {quarter}")
+bands = queries.wage_bands(f, quarter)
+if bands.is_empty():
+    widgets.empty_state("No hires or separations with a wage band in this window.")
+else:
+    widgets.chart(charts.grouped(bands, "wage_band", "share_pct", "peers",
+                                 f"Hourly wage band of peers hired and peers who left (%), 4 quarters to {quarter}",
+                                 f"{f.place}; share of each group", "Share (%)"), bands, "wage-bands", as_of)
