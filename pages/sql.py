@@ -1,6 +1,24 @@
-"""Placeholder: sql."""
+"""SQL workbench: one read-only statement at a time on the published snapshot, with canned queries."""
 
 import streamlit as st
 
-st.title("sql")
-st.info("Coming soon.")
+from dashboard import workbench
+from pipelines import settings
+
+st.title("SQL workbench")
+st.caption(f"Read-only SQL (DuckDB dialect) on the published snapshot of the warehouse. One statement per run, "
+           f"stopped after {settings.sql_timeout_s():g} s, at most {settings.sql_max_rows():,} rows. Share a "
+           "query by copying the page address.")
+workbench.seed_from_url()
+
+main, side = st.columns([3, 2], gap="large")
+with main:
+    with st.expander("Canned queries", icon=":material/bookmarks:"):
+        workbench.canned_list()
+    workbench.editor()
+    shown = workbench.current()
+    if shown:
+        workbench.results(*shown)
+with side:
+    st.subheader("Schema")
+    workbench.schema_browser()

@@ -1,7 +1,8 @@
 """What analysts can query: the snapshot's tables and views with described columns, and the canned queries.
 
 Descriptions come from the report contracts (tables) and the metric registry (views), so the schema
-browser, the export README and the analyst guide never drift from the definitions.
+browser, the export README and the analyst guide never drift from the definitions; a table or column
+known to neither falls back to its DuckDB comment (COMMENT ON ...).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ TABLES = {
     "submission_findings": "Validation findings (errors and warnings) recorded with each submission.",
     "warehouse_settings": "Warehouse-wide settings (e.g. the as-of date of the demo).",
     "schema_version": "Version of the warehouse schema.",
+    "original_files": "Each uploaded file kept on disk, by sha256, so any submission can be traced to its bytes.",
 }
 COLUMNS = {
     "submission_id": "Submission that delivered the row (submissions.submission_id).",
@@ -67,19 +69,20 @@ def schema(con: duckdb.DuckDBPyConnection) -> list[Relation]:
     """Every table and view of the connected database with column types and descriptions (tables first)."""
     cur = con.cursor()
     try:
-        objects = cur.execute("select table_name, table_type from information_schema.tables where table_schema = "
-                              "'main' order by table_type, table_name").fetchall()
-        columns = cur.execute("select table_name, column_name, data_type from information_schema.columns "
-                              "where table_schema = 'main' order by table_name, ordinal_position").fetchall()
+        objects = cur.execute("select table_name, table_type, table_comment from information_schema.tables "
+                              "where table_schema = 'main' order by table_type, table_name").fetchall()
+        columns = cur.execute("select table_name, column_name, data_type, column_comment from "
+                              "information_schema.columns where table_schema = 'main' "
+                              "order by table_name, ordinal_position").fetchall()
     finally:
         cur.close()
     tables, described = _table_descriptions(), _column_descriptions()
     by_table: dict[str, list[Column]] = {}
-    for table, column, dtype in columns:
-        text = described.get(table, {}).get(column) or COLUMNS.get(column, "")
+    for table, column, dtype, comment in columns:
+        text = described.get(table, {}).get(column) or comment or COLUMNS.get(column, "")
         by_table.setdefault(table, []).append(Column(column, dtype, text))
-    return [Relation(name, "view" if kind == "VIEW" else "table", tables.get(name, ""), tuple(by_table.get(name, ())))
-            for name, kind in objects]
+    return [Relation(name, "view" if kind == "VIEW" else "table", tables.get(name) or comment or "",
+                     tuple(by_table.get(name, ()))) for name, kind, comment in objects]
 
 
 @dataclass(frozen=True)

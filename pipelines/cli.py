@@ -230,28 +230,34 @@ def ingest(files: list[Path] = FILES, report: Optional[ReportKind] = REPORT_OPT,
 
 
 @app.command()
-def query(sql: str = typer.Argument(..., help="One read-only SQL statement."),
+def query(sql: str = typer.Argument(..., help="One read-only SQL statement (named parameters: --param NAME=VALUE)."),
           format: TableFormat = typer.Option(TableFormat.table, "--format"),
-          max_rows: int = typer.Option(10_000, "--max-rows"),
-          timeout: float = typer.Option(5.0, "--timeout", help="Seconds before the query is stopped.")) -> None:
+          max_rows: Optional[int] = typer.Option(None, "--max-rows", help="At most this many rows "
+                                                 "(default PEER_SQL_MAX_ROWS; may only lower it)."),
+          timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds before the query is stopped "
+                                                  "(default PEER_SQL_TIMEOUT_S; may only lower it)."),
+          param: list[str] = typer.Option([], "--param", help="A named parameter's value, NAME=VALUE.")) -> None:
     """Run read-only SQL on the published snapshot (sandboxed). A refused statement exits 1 with the reason."""
     from pipelines import sandbox
 
+    max_rows = min(max_rows, settings.sql_max_rows()) if max_rows else settings.sql_max_rows()
+    timeout = min(timeout, settings.sql_timeout_s()) if timeout else settings.sql_timeout_s()
+    params = dict(p.split("=", 1) for p in param if "=" in p)
     try:
-        result = sandbox.run(sql, max_rows=max_rows, timeout_s=timeout)
+        result = sandbox.run(sql, max_rows=max_rows, timeout_s=timeout, params=params)
     except sandbox.Refused as exc:
-        err.print(f"[red]Refused:[/red] {exc}")
+        err.print(f"[red]Refused:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
     if format == TableFormat.csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(result.columns)
         writer.writerows(result.rows)
     elif format == TableFormat.json:
-        out.print_json(json.dumps([dict(zip(result.columns, r)) for r in result.rows], default=str))
+        out.print_json(json.dumps(result.frame.to_dicts(), default=str))
     else:
-        table = Table(*result.columns)
+        table = Table(*[escape(c) for c in result.columns])
         for r in result.rows:
-            table.add_row(*["" if v is None else str(v) for v in r])
+            table.add_row(*["" if v is None else escape(str(v)) for v in r])
         out.print(table)
     if result.truncated:
         err.print(f"[yellow]Showing the first {max_rows:,} rows.[/yellow]")

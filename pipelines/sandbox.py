@@ -52,7 +52,8 @@ REFUSALS = {
     ST.ATTACH: "Attaching another database is not allowed: the workbench reads only the published warehouse.",
     ST.DETACH: "Detaching databases is not allowed: the workbench reads only the published warehouse.",
     ST.LOAD: "Installing or loading extensions is not allowed here.",
-    ST.SET: "Changing settings (SET, RESET, USE) is not allowed: the limits are the same for everyone.",
+    ST.SET: "Changing settings or variables (SET, RESET, USE) is not allowed: the limits are the same for "
+            "everyone. Use named parameters such as $agency for values.",
     ST.VARIABLE_SET: "Setting variables is not allowed here. Use named parameters such as $agency instead.",
     ST.PRAGMA: "PRAGMA statements are not allowed. Many have a read-only form you can SELECT from, e.g. "
                "`select * from pragma_table_info('headcount')`.",

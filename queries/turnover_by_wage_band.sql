@@ -1,20 +1,18 @@
 -- title: Turnover by wage band
--- description: Statewide peer hires and separations by hourly wage band over every quarter loaded, and separations per hire (above 1 means the band is shrinking).
-with bands as (
-    select hourly_wage_band, any_value(band_order) as band_order,
-           sum(hires_count) as hires_count,
-           sum(separations_count) as separations_count
-    from kpi_wage_bands
-    where level = 'state'
-    group by hourly_wage_band
+-- description: Statewide peer hires and separations by hourly wage band over the four quarters ending with the latest one, and separations per hire (above 1 means the band is shrinking).
+with latest as (
+    select max(quarter) as quarter from kpi_wage_bands
 ),
 
 final as (
-    select hourly_wage_band, hires_count, separations_count,
-           round(separations_count / nullif(hires_count, 0), 2) as separations_per_hire,
-           round(100.0 * separations_count / sum(separations_count) over (), 1) as share_of_separations_pct
-    from bands
-    order by band_order
+    select w.hourly_wage_band, w.hires_count, w.separations_count,
+           round(w.separations_count / nullif(w.hires_count, 0), 2) as separations_per_hire,
+           round(w.share_of_separations_pct, 1) as share_of_separations_pct,
+           w.quarter as window_ends
+    from kpi_wage_bands as w
+    join latest using (quarter)
+    where w.level = 'state'
+    order by w.band_order
 )
 
 select * from final

@@ -1,0 +1,175 @@
+"""The SQL workbench's parts: editor state kept in the URL, canned queries, schema browser, results.
+
+Every query runs through `pipelines.sandbox` on the published snapshot, never the live warehouse.
+The URL carries `sql` and one `p_NAME` per named parameter, so a query can be bookmarked and shared.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import polars as pl
+import streamlit as st
+
+from dashboard import widgets
+from pipelines import catalog, sandbox, settings
+
+EDITOR = "sql_text"
+PARAM = "sql_param_"
+URL_SQL, URL_PARAM = "sql", "p_"
+_SEEDED = "_sql_seeded"
+
+
+def snapshot_key() -> tuple | None:
+    """Identifies the published file: changes when a new snapshot replaces it (None when there is none)."""
+    path = settings.snapshot_path()
+    try:
+        st_ = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return str(path), st_.st_ino, st_.st_mtime_ns, st_.st_size
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def schema(key: tuple) -> list[catalog.Relation]:
+    con = sandbox.open_snapshot()
+    try:
+        return catalog.schema(con)
+    finally:
+        con.close()
+
+
+@st.cache_data(show_spinner="Running the query...", max_entries=64)
+def _run(sql: str, params: tuple, key: tuple, timeout_s: float, max_rows: int) -> dict:
+    """Results and refusals alike are cached per snapshot, so reruns of the page do not rerun the query."""
+    try:
+        result = sandbox.run(sql, params=dict(params), timeout_s=timeout_s, max_rows=max_rows)
+    except sandbox.Refused as exc:
+        return {"error": str(exc), "code": exc.code}
+    return {"frame": result.frame, "truncated": result.truncated, "seconds": result.seconds}
+
+
+def seed_from_url() -> None:
+    """On a fresh session, put the URL's query and parameter values into the editor."""
+    if st.session_state.get(_SEEDED):
+        return
+    st.session_state[_SEEDED] = True
+    if URL_SQL in st.query_params:
+        st.session_state[EDITOR] = st.query_params[URL_SQL]
+    for key, value in st.query_params.items():
+        if key.startswith(URL_PARAM):
+            st.session_state[PARAM + key[len(URL_PARAM):]] = value
+
+
+def _share(sql: str, values: dict[str, str]) -> None:
+    """Write the query and its parameter values to the URL (leaving other pages' keys alone)."""
+    for key in [k for k in st.query_params if k.startswith(URL_PARAM) and k[len(URL_PARAM):] not in values]:
+        del st.query_params[key]
+    st.query_params[URL_SQL] = sql
+    for name, value in values.items():
+        st.query_params[URL_PARAM + name] = value
+
+
+def _use(query: catalog.CannedQuery) -> None:
+    st.session_state[EDITOR] = query.sql
+    for name, value in query.defaults.items():
+        st.session_state[PARAM + name] = value
+    _share(query.sql, {n: st.session_state.get(PARAM + n, "") for n in query.parameters})
+
+
+def _insert(name: str) -> None:
+    text = st.session_state.get(EDITOR, "").rstrip()
+    st.session_state[EDITOR] = f"{text} {name}" if text else f"select * from {name} limit 100"
+
+
+def canned_list() -> None:
+    """Canned queries: title, description and a button that loads and runs each."""
+    for i, query in enumerate(catalog.canned_queries()):
+        left, right = st.columns([5, 1], vertical_alignment="center")
+        left.markdown(f"**{query.title}**  \n{query.description}")
+        right.button("Run", key=f"sql_canned_{query.name}", on_click=_use, args=(query,), help=f"queries/{query.name}.sql")
+
+
+def editor() -> tuple[str, dict[str, str], bool]:
+    """The SQL box, one input per named parameter, and the Run button."""
+    sql = st.text_area("SQL", key=EDITOR, height=220, placeholder="select * from kpi_state_quarter order by quarter",
+                       help="One read-only statement. Named parameters ($agency_id) become inputs below.")
+    names = sandbox.parameters(sql)
+    values = {}
+    if names:
+        columns = st.columns(min(len(names), 3))
+        for i, name in enumerate(names):
+            values[name] = columns[i % len(columns)].text_input(f"${name}", key=PARAM + name)
+    clicked = st.button("Run", type="primary", icon=":material/play_arrow:", key="sql_run")
+    if clicked:
+        _share(sql, values)
+    return sql, values, clicked
+
+
+def current() -> tuple[str, dict[str, str]] | None:
+    """The query the URL holds (the one to show results for), with its parameter values."""
+    sql = st.query_params.get(URL_SQL)
+    if not sql:
+        return None
+    values = {k[len(URL_PARAM):]: v for k, v in st.query_params.items() if k.startswith(URL_PARAM)}
+    return sql, {n: values.get(n, "") for n in sandbox.parameters(sql)}
+
+
+def results(sql: str, values: dict[str, str]) -> None:
+    """Run the query on the snapshot and show the table with CSV and Parquet downloads, or the refusal."""
+    key = snapshot_key()
+    if key is None:
+        widgets.empty_state(widgets.NO_DATA)
+        return
+    outcome = _run(sql, tuple(sorted(values.items())), key, settings.sql_timeout_s(), settings.sql_max_rows())
+    if "error" in outcome:
+        st.error(outcome["error"], icon=":material/block:")
+        return
+    frame: pl.DataFrame = outcome["frame"]
+    if outcome["truncated"]:
+        st.warning(f"Showing the first {frame.height:,} rows. Add filters or aggregate to see everything.")
+    widgets.table(frame, "query-result", caption=f"{frame.height:,} rows in {outcome['seconds']:.2f} s from the "
+                                                 "published snapshot.")
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    st.download_button("Download query-result (Parquet)", buffer.getvalue(), file_name="query-result.parquet",
+                       mime="application/vnd.apache.parquet", key="dl-query-result-parquet",
+                       icon=":material/download:")
+
+
+def schema_browser() -> None:
+    """Tables and views with column types and descriptions; a button inserts each name into the editor."""
+    key = snapshot_key()
+    if key is None:
+        return
+    relations = schema(key)
+    everything = pl.DataFrame([{"relation": r.name, "kind": r.kind, "column": c.name, "type": c.type,
+                                "description": c.description} for r in relations for c in r.columns])
+    st.download_button("Download schema (CSV)", everything.write_csv().encode(), file_name="schema.csv",
+                       mime="text/csv", key="dl-schema", icon=":material/download:")
+    needle = st.text_input("Find a table, view or column", key="sql_schema_filter").strip().lower()
+    for relation in relations:
+        columns = [c for c in relation.columns if needle in c.name.lower()] if needle else list(relation.columns)
+        if needle and needle not in relation.name.lower() and not columns:
+            continue
+        with st.expander(f"{relation.name} · {relation.kind}", expanded=bool(needle)):
+            st.caption(relation.description or "No description.")
+            st.button(f"Insert {relation.name}", key=f"sql_insert_{relation.name}", on_click=_insert,
+                      args=(relation.name,), icon=":material/add:")
+            shown = columns if needle and needle not in relation.name.lower() else list(relation.columns)
+            st.dataframe(pl.DataFrame({"column": [c.name for c in shown], "type": [c.type for c in shown],
+                                       "description": [c.description for c in shown]},
+                                      schema={"column": pl.String, "type": pl.String, "description": pl.String}),
+                         hide_index=True, width="stretch", key=f"sql_columns_{relation.name}",
+                         on_select=_column_picker(f"sql_columns_{relation.name}", [c.name for c in shown]),
+                         selection_mode="single-row")
+
+
+def _column_picker(key: str, names: list[str]):
+    """Clicking a column's row inserts the column's name."""
+    def pick() -> None:
+        rows = st.session_state[key]["selection"]["rows"]
+        if rows:
+            _insert(names[rows[0]])
+    return pick
