@@ -20,7 +20,7 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 run: $(VENV)/.synced
 	@test -f "$${PEER_DB:-data/warehouse.duckdb}" || $(VENV)/bin/python -m pipelines demo
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true \
+	$(VENV)/bin/python -m dashboard.serve --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
 
 test: $(VENV)/.synced

@@ -51,7 +51,7 @@ def bars(frame: pl.DataFrame, category: str, value: str, title: str, subtitle: s
                     color=colour,
                     tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", title=value_title,
                                                                         format=value_format)])
-            .properties(height=max(120, 36 * frame.height)))
+            .properties(height=90 + 34 * frame.height))
 
 
 def _titled(frame: pl.DataFrame, title: str, subtitle: str) -> alt.Chart:
@@ -60,18 +60,18 @@ def _titled(frame: pl.DataFrame, title: str, subtitle: str) -> alt.Chart:
 
 def heatmap(frame: pl.DataFrame, x: str, y: str, value: str, title: str, subtitle: str, value_title: str,
             value_format: str = ",.1f", scheme: str = "blues", x_title: str | None = None,
-            extra_tooltips: tuple[str, ...] = ()) -> alt.Chart:
+            extra_tooltips: tuple[str, ...] = (), row_px: int = 30) -> alt.Chart:
     """A grid of cells coloured by `value` (sequential, colour-blind-safe scheme) with the value in the tooltip."""
     tooltips = [alt.Tooltip(f"{y}:N"), alt.Tooltip(f"{x}:N"),
                 alt.Tooltip(f"{value}:Q", title=value_title, format=value_format)]
     tooltips += [alt.Tooltip(f"{t}:N") for t in extra_tooltips]
     rows = frame[y].n_unique() if frame.height else 1
     return (_titled(frame, title, subtitle).mark_rect()
-            .encode(x=alt.X(f"{x}:N", title=x_title, sort=None, axis=alt.Axis(labelAngle=-40)),
+            .encode(x=alt.X(f"{x}:N", title=x_title, sort=None, axis=alt.Axis(labelAngle=-40, labelLimit=160)),
                     y=alt.Y(f"{y}:N", title=None, sort=None),
                     color=alt.Color(f"{value}:Q", title=value_title, scale=alt.Scale(scheme=scheme)),
                     tooltip=tooltips)
-            .properties(height=max(160, 22 * rows)))
+            .properties(height=170 + row_px * rows))
 
 
 def small_multiples(frame: pl.DataFrame, x: str, y: str, facet: str, title: str, subtitle: str, y_title: str,
@@ -157,7 +157,7 @@ def ranked(frame: pl.DataFrame, category: str, value: str, key_field: str, focus
                     color=colour,
                     tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", title=value_title,
                                                                         format=value_format)])
-            .properties(height=max(120, 36 * frame.height)))
+            .properties(height=90 + 34 * frame.height))
 
 
 def grouped(frame: pl.DataFrame, category: str, value: str, group: str, title: str, subtitle: str,

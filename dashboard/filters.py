@@ -14,7 +14,6 @@ import streamlit as st
 from dashboard import data
 
 PARAMS = ("from", "to", "region", "type")
-_STATE = "_filters"
 
 
 @dataclass(frozen=True)
@@ -58,15 +57,33 @@ class Filters:
             params.append(self.agency_type)
         return " and ".join(parts), params
 
+    def scope_note(self) -> str | None:
+        """What the agency-type filter does not narrow (region and state rows cover every type)."""
+        if not self.agency_type:
+            return None
+        return (f"{self.place} figures (cards and trends) cover every agency type; the {type_label(self.agency_type)} "
+                "filter narrows the agency lists, rankings and heatmaps.")
+
     def describe(self) -> str:
         span = (f"{self.quarter_from} to {self.quarter_to}" if self.quarter_from != self.quarter_to
                 else self.quarter_from) if self.quarter_from else "no quarters yet"
-        kind = f" · {type_label(self.agency_type)} agencies" if self.agency_type else ""
+        kind = f" · {type_label(self.agency_type)} ({self.agency_type})" if self.agency_type else ""
         return f"{self.place}{kind} · {span}"
 
 
+TYPE_LABELS = {
+    "CMHC": "Community mental health center", "SUD_TREATMENT": "SUD treatment program",
+    "OTP": "Opioid treatment program", "RCO": "Recovery community organization", "PEER_RUN": "Peer-run organization",
+    "HOSPITAL_ED": "Hospital emergency department", "INPATIENT_PSYCH": "Inpatient psychiatric unit",
+    "JAIL_REENTRY": "Jail or reentry program", "FQHC": "Federally qualified health center",
+    "FAMILY_RUN": "Family-run organization", "YOUTH_ORG": "Youth organization",
+}
+
+
 def type_label(agency_type: str | None) -> str:
-    return (agency_type or "All types").replace("_", " ").capitalize() if agency_type else "All types"
+    if not agency_type:
+        return "All types"
+    return TYPE_LABELS.get(agency_type, agency_type.replace("_", " ").capitalize())
 
 
 def _options() -> tuple[list[str], dict[str, str], list[str]]:
@@ -76,29 +93,27 @@ def _options() -> tuple[list[str], dict[str, str], list[str]]:
     return quarters, dict(zip(regions["region_id"], regions["name"])), types
 
 
-def _seed_from_url(quarters: list[str], regions: dict[str, str], types: list[str]) -> None:
-    """On a fresh session, take the filters from the URL; unknown values are dropped with a notice."""
-    if _STATE in st.session_state:
-        return
-    st.session_state[_STATE] = True
+def _quarters_from_url(quarters: list[str]) -> tuple[str, str]:
+    """The URL's quarter range, or every quarter when it names none (or an unknown one)."""
+    start, end = st.query_params.get("from", quarters[0]), st.query_params.get("to", quarters[-1])
+    if start not in quarters or end not in quarters or start > end:
+        if "from" in st.query_params or "to" in st.query_params:
+            st.sidebar.warning(f"Ignored an unknown quarter range in the link: {start} to {end}.")
+        return quarters[0], quarters[-1]
+    return start, end
+
+
+def _seed_from_url(regions: dict[str, str], types: list[str]) -> None:
+    """Give each filter widget its value from the URL when it has none yet (a new session, or a widget
+    Streamlit dropped); unknown values are ignored with a notice."""
     params, ignored = st.query_params, []
-    start, end = params.get("from", quarters[0] if quarters else None), params.get("to", quarters[-1] if quarters
-                                                                                   else None)
-    if quarters:
-        if start not in quarters or end not in quarters or start > end:
-            ignored += [f"{k}={params[k]}" for k in ("from", "to") if k in params]
-            start, end = quarters[0], quarters[-1]
-        st.session_state["filter_quarters"] = (start, end)
-    region = params.get("region")
-    if region and region not in regions:
-        ignored.append(f"region={region}")
-        region = None
-    st.session_state["filter_region"] = region
-    agency_type = params.get("type")
-    if agency_type and agency_type not in types:
-        ignored.append(f"type={agency_type}")
-        agency_type = None
-    st.session_state["filter_type"] = agency_type
+    for key, param, known in (("filter_region", "region", regions), ("filter_type", "type", types)):
+        if key not in st.session_state:
+            value = params.get(param)
+            if value and value not in known:
+                ignored.append(f"{param}={value}")
+                value = None
+            st.session_state[key] = value
     if ignored:
         st.session_state["filter_ignored"] = ignored
 
@@ -106,11 +121,12 @@ def _seed_from_url(quarters: list[str], regions: dict[str, str], types: list[str
 def sidebar() -> Filters:
     """Render the global filters in the sidebar, sync them to the URL, and return them."""
     quarters, regions, types = _options()
-    _seed_from_url(quarters, regions, types)
+    _seed_from_url(regions, types)
     with st.sidebar:
         st.subheader("Filters")
         if len(quarters) > 1:
-            start, end = st.select_slider("Quarters", options=quarters, key="filter_quarters")
+            start, end = st.select_slider("Quarters", options=quarters, value=_quarters_from_url(quarters),
+                                          key="filter_quarters")
         elif quarters:
             start = end = quarters[0]
         else:

@@ -19,11 +19,11 @@ def card(metric_id: str, series: pl.DataFrame, column: str | None = None) -> Non
     prior = values[-2] if len(values) > 1 else None
     delta, arrow = None, "auto"
     if latest is not None and prior is not None:
-        text = f"{latest - prior:+{m.format.lstrip(',') or '.1f'}}"
-        if float(text) == 0:
+        text = f"{latest - prior:+{m.format or '.1f'}}"
+        if float(text.replace(",", "")) == 0:
             text, arrow = "±0", "off"
         delta = f"{text}{' pts' if m.unit == '%' else ''} vs prior quarter"
-    colour = {True: "normal", False: "inverse", None: "off"}[m.higher_is_better]
+    colour = "off" if arrow == "off" else {True: "normal", False: "inverse", None: "off"}[m.higher_is_better]
     st.metric(m.label, m.format_value(latest), delta, delta_color=colour, help=f"{m.description} ({m.formula})",
               border=True, chart_data=[v for v in values if v is not None] or None, chart_type="line",
               delta_arrow=arrow)

@@ -98,7 +98,8 @@ def regions_in_quarter(quarter: str) -> pl.DataFrame:
 
 
 def region_components(quarter: str) -> pl.DataFrame:
-    return query("select entity_name as region, entity_id as region_id, component_label as component, "
+    return query("select entity_name as region, entity_id as region_id, "
+                 "upper(component[1]) || replace(component[2:], '_', ' ') as component, "
                  "component_order, round(component_value, 2) as value, target_value as target, "
                  "round(sub_score, 0) as sub_score from kpi_integration_components where level = 'region' "
                  "and quarter = ? order by entity_id, component_order", [quarter])
@@ -264,11 +265,15 @@ def wage_bands(f: Filters, quarter: str) -> pl.DataFrame:
 
 # --- billing ----------------------------------------------------------------------------------------
 
-def denial_grid(f: Filters) -> pl.DataFrame:
+def denial_grid(f: Filters, top: int | None = None) -> pl.DataFrame:
+    """Denial rate per agency and quarter in range; `top` keeps the agencies with the highest peak rate."""
     where, params = _and(_agency_rows(f), f.quarters("k.quarter"))
-    return query("select k.agency_id || ' ' || k.agency_name as agency, k.quarter, round(k.denial_rate_pct, 1) "
-                 "as denial_rate_pct, k.units_denied_count as units_denied from kpi_agency_quarter k "
-                 f"where k.denial_rate_pct is not null and {where} order by k.agency_id, k.quarter", params)
+    return query("with cells as (select k.agency_id, k.agency_id || ' ' || k.agency_name as agency, k.quarter, "
+                 "round(k.denial_rate_pct, 1) as denial_rate_pct, k.units_denied_count as units_denied, "
+                 "max(k.denial_rate_pct) over (partition by k.agency_id) as peak from kpi_agency_quarter k "
+                 f"where k.denial_rate_pct is not null and {where}) select agency, quarter, denial_rate_pct, "
+                 "units_denied from cells qualify dense_rank() over (order by peak desc, agency_id) <= ? "
+                 "order by peak desc, agency_id, quarter", [*params, top or 1_000_000])
 
 
 def billing_vs_certification(f: Filters, quarter: str) -> pl.DataFrame:

@@ -49,6 +49,12 @@ def chart(chart_obj: alt.TopLevelMixin, frame: pl.DataFrame, name: str, as_of: s
     return shown
 
 
+def scope_note(filters) -> None:
+    """Say what the agency-type filter leaves out, where a page mixes place totals and agency rows."""
+    if note := filters.scope_note():
+        st.caption(f":material/filter_alt: {note}")
+
+
 def empty_state(message: str) -> None:
     st.info(message, icon=":material/info:")
 

@@ -13,6 +13,7 @@ if series.is_empty():
 
 as_of, quarter = data.as_of(), series["quarter"][-1]
 st.caption(f"{f.describe()} · latest quarter with reports: **{quarter}** · data as of {as_of}")
+widgets.scope_note(f)
 columns = st.columns(4)
 for column, metric_id in zip(columns * 2, kpis.BILLING_CARDS):
     with column:
@@ -32,7 +33,8 @@ with right:
                               "US dollars", "$,.0f"), dollars, "dollars-by-quarter", as_of)
 
 st.subheader("Denial rate by agency and quarter")
-grid = queries.denial_grid(f)
+every = st.toggle("Show every agency (default: the 25 with the highest peak denial rate)", key="denial-every")
+grid = queries.denial_grid(f, None if every else 25)
 if grid.is_empty():
     widgets.empty_state(widgets.NO_MATCH)
 else:
@@ -40,7 +42,8 @@ else:
                                  f"Denial rate (% of adjudicated units) by agency, {f.quarter_from} to {quarter}",
                                  f"{f.place} · {filters.type_label(f.agency_type)} · agencies that billed; darker = "
                                  "more denied", "Denial rate (%)", scheme="orangered", x_title="Quarter",
-                                 extra_tooltips=("units_denied",)), grid, "denial-rate-by-agency", as_of)
+                                 extra_tooltips=("units_denied",), row_px=16), grid, "denial-rate-by-agency",
+                  as_of)
 
 left, right = st.columns(2)
 with left:

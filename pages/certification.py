@@ -17,6 +17,7 @@ if mix.is_empty():
     st.stop()
 quarter = mix["quarter"][-1]
 st.caption(f"{f.describe()} · peer workers on the certification report · data as of {as_of}")
+widgets.scope_note(f)
 
 st.subheader("Certification status mix over time")
 widgets.chart(charts.stacked(mix, "quarter", "peers", "status",

@@ -16,9 +16,7 @@ as_of = data.as_of()
 latest = series["quarter"][-1]
 st.caption(f"{f.describe()} · latest quarter with reports: **{latest}** · data as of {as_of} · "
            f"{series['agencies_reporting_count'][-1]} agencies reporting")
-if f.agency_type:
-    st.caption("Cards and trends cover every agency type in the place; the agency-type filter narrows the "
-               "stage counts and the lists below.")
+widgets.scope_note(f)
 
 columns = st.columns(4)
 for i, metric_id in enumerate(kpis.STATE_CARDS):

@@ -11,7 +11,8 @@ if not f.quarter_to:
     st.stop()
 
 as_of, quarter = data.as_of(), f.quarter_to
-st.caption(f"{f.describe()} · data as of {as_of}. Region and state figures cover every agency type.")
+st.caption(f"{f.describe()} · data as of {as_of}")
+widgets.scope_note(f)
 
 left, right = st.columns(2)
 with left:

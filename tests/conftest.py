@@ -118,3 +118,20 @@ def demo_env(demo_warehouse, tmp_path, monkeypatch):
     monkeypatch.setenv("PEER_SNAPSHOT", str(tmp_path / "published" / "warehouse.duckdb"))
     monkeypatch.delenv("PEER_AS_OF", raising=False)
     return db
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _route_with_navigation():
+    """AppTest, like `python -m dashboard.serve`, always runs app.py's st.navigation router, never the
+    legacy auto-discovery of pages/ (which would run a page without the router and its filters)."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init
+    yield
+    PagesManager.__init__ = original

@@ -45,7 +45,7 @@ def app_url(demo_warehouse, tmp_path_factory):
     log = open(work / "streamlit.log", "w")
     env = {**os.environ, "PEER_DB": str(db), "PEER_SNAPSHOT": str(work / "published" / "warehouse.duckdb")}
     env.pop("PEER_AS_OF", None)
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+    proc = subprocess.Popen([sys.executable, "-m", "dashboard.serve", "--server.headless", "true",
                              "--server.address", "127.0.0.1", "--server.port", str(port),
                              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
                             cwd=APP_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
