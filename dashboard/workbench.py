@@ -40,9 +40,10 @@ def schema(key: tuple) -> list[catalog.Relation]:
         con.close()
 
 
-@st.cache_data(show_spinner="Running the query...", max_entries=64)
+@st.cache_data(show_spinner="Running the query...", max_entries=64, ttl=600)
 def _run(sql: str, params: tuple, key: tuple, timeout_s: float, max_rows: int) -> dict:
-    """Results and refusals alike are cached per snapshot, so reruns of the page do not rerun the query."""
+    """Results and refusals alike are cached per snapshot, so other clicks on the page do not rerun the query
+    (the Run button does)."""
     try:
         result = sandbox.run(sql, params=dict(params), timeout_s=timeout_s, max_rows=max_rows)
     except sandbox.Refused as exc:
@@ -85,14 +86,15 @@ def _insert(name: str) -> None:
 
 def canned_list() -> None:
     """Canned queries: title, description and a button that loads and runs each."""
-    for i, query in enumerate(catalog.canned_queries()):
+    for query in catalog.canned_queries():
         left, right = st.columns([5, 1], vertical_alignment="center")
         left.markdown(f"**{query.title}**  \n{query.description}")
-        right.button("Run", key=f"sql_canned_{query.name}", on_click=_use, args=(query,), help=f"queries/{query.name}.sql")
+        right.button("Run", key=f"sql_canned_{query.name}", on_click=_use, args=(query,),
+                     help=f"queries/{query.name}.sql")
 
 
-def editor() -> tuple[str, dict[str, str], bool]:
-    """The SQL box, one input per named parameter, and the Run button."""
+def editor() -> bool:
+    """The SQL box, one input per named parameter, and the Run button (True when it was clicked)."""
     sql = st.text_area("SQL", key=EDITOR, height=220, placeholder="select * from kpi_state_quarter order by quarter",
                        help="One read-only statement. Named parameters ($agency_id) become inputs below.")
     names = sandbox.parameters(sql)
@@ -104,7 +106,7 @@ def editor() -> tuple[str, dict[str, str], bool]:
     clicked = st.button("Run", type="primary", icon=":material/play_arrow:", key="sql_run")
     if clicked:
         _share(sql, values)
-    return sql, values, clicked
+    return clicked
 
 
 def current() -> tuple[str, dict[str, str]] | None:
@@ -116,13 +118,16 @@ def current() -> tuple[str, dict[str, str]] | None:
     return sql, {n: values.get(n, "") for n in sandbox.parameters(sql)}
 
 
-def results(sql: str, values: dict[str, str]) -> None:
+def results(sql: str, values: dict[str, str], rerun: bool = False) -> None:
     """Run the query on the snapshot and show the table with CSV and Parquet downloads, or the refusal."""
     key = snapshot_key()
     if key is None:
         widgets.empty_state(widgets.NO_DATA)
         return
-    outcome = _run(sql, tuple(sorted(values.items())), key, settings.sql_timeout_s(), settings.sql_max_rows())
+    args = (sql, tuple(sorted(values.items())), key, settings.sql_timeout_s(), settings.sql_max_rows())
+    if rerun:
+        _run.clear(*args)
+    outcome = _run(*args)
     if "error" in outcome:
         st.error(outcome["error"], icon=":material/block:")
         return
@@ -131,11 +136,15 @@ def results(sql: str, values: dict[str, str]) -> None:
         st.warning(f"Showing the first {frame.height:,} rows. Add filters or aggregate to see everything.")
     widgets.table(frame, "query-result", caption=f"{frame.height:,} rows in {outcome['seconds']:.2f} s from the "
                                                  "published snapshot.")
-    buffer = io.BytesIO()
-    frame.write_parquet(buffer)
-    st.download_button("Download query-result (Parquet)", buffer.getvalue(), file_name="query-result.parquet",
+    st.download_button("Download query-result (Parquet)", parquet_bytes(frame), file_name="query-result.parquet",
                        mime="application/vnd.apache.parquet", key="dl-query-result-parquet",
                        icon=":material/download:")
+
+
+def parquet_bytes(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    return buffer.getvalue()
 
 
 def schema_browser() -> None:

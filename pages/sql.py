@@ -15,10 +15,10 @@ main, side = st.columns([3, 2], gap="large")
 with main:
     with st.expander("Canned queries", icon=":material/bookmarks:"):
         workbench.canned_list()
-    workbench.editor()
+    clicked = workbench.editor()
     shown = workbench.current()
     if shown:
-        workbench.results(*shown)
+        workbench.results(*shown, rerun=clicked)
 with side:
     st.subheader("Schema")
     workbench.schema_browser()
