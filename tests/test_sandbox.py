@@ -313,3 +313,30 @@ def test_export_writes_every_table_and_view(demo_env, tmp_path):
     readme = (out / "README.md").read_text()
     assert "## kpi_state_quarter (view" in readme and "## headcount (table" in readme
     assert "Full-time equivalents" in readme or "FTE" in readme
+
+
+def test_query_command_binds_named_parameters(demo_env):
+    proc = cli("query", "select agency_id from agencies where agency_id = $agency", "--param", "agency=AG0002",
+               "--format", "csv")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["agency_id", "AG0002"]
+
+
+def test_limits_and_analyst_docs_stay_in_sync():
+    readme = (ROOT / "README.md").read_text()
+    guide = (ROOT / "docs" / "analyst-guide.md").read_text()
+    for name in ("PEER_SQL_TIMEOUT_S", "PEER_SQL_MAX_ROWS"):
+        default = settings.SETTINGS[name][0]
+        assert f"| `{name}` | `{default}` |" in readme and name in guide
+    import re
+
+    from pipelines.contracts import REFERENCE, REPORTS
+    from pipelines.metrics import VIEWS
+
+    known = {*REPORTS, *REFERENCE, *catalog.TABLES, *(v.name for v in VIEWS)}
+    for name in [*REPORTS, *REFERENCE, *catalog.TABLES]:  # every table is described
+        assert f"`{name}`" in guide, name
+    named = set(re.findall(r"`((?:kpi|dim|int)_[a-z0-9_]+)`", guide))
+    assert named and named <= known, named - known  # no view the warehouse does not have
+    for path in re.findall(r"queries/([a-z_]+)\.sql", guide):
+        assert (catalog.QUERIES_DIR / f"{path}.sql").exists(), path
