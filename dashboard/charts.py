@@ -124,7 +124,7 @@ def scatter(frame: pl.DataFrame, x: str, y: str, label: str, title: str, subtitl
 def pareto(frame: pl.DataFrame, category: str, value: str, cumulative: str, title: str, subtitle: str,
            value_title: str) -> alt.LayerChart:
     """Bars in descending order with the cumulative share as a line on a second axis."""
-    base = _titled(frame, title, subtitle).encode(
+    base = alt.Chart(frame.to_pandas()).encode(
         x=alt.X(f"{category}:N", title=None, sort=None, axis=alt.Axis(labelAngle=-35)))
     bars_ = base.mark_bar(color=PALETTE[0]).encode(
         y=alt.Y(f"{value}:Q", title=value_title),
@@ -132,7 +132,8 @@ def pareto(frame: pl.DataFrame, category: str, value: str, cumulative: str, titl
                  alt.Tooltip(f"{cumulative}:Q", title="Cumulative share (%)", format=".1f")])
     line_ = base.mark_line(point=True, color=PALETTE[5]).encode(
         y=alt.Y(f"{cumulative}:Q", title="Cumulative share (%)", scale=alt.Scale(domain=[0, 100])))
-    return alt.layer(bars_, line_).resolve_scale(y="independent").properties(height=380)
+    return (alt.layer(bars_, line_, title=alt.TitleParams(title, subtitle=subtitle))
+            .resolve_scale(y="independent").properties(height=380))
 
 
 def steps(frame: pl.DataFrame, x: str, y: str, colour: str | None, title: str, subtitle: str, x_title: str,

@@ -36,18 +36,55 @@ def facts(db: Path, sql: str):
         con.close()
 
 
+def snapshot(db: Path) -> Path:
+    """The published copy of the demo warehouse (the app's own connection holds the live file)."""
+    return Path(db).parent / "published" / "warehouse.duckdb"
+
+
 def test_navigation_lists_only_declared_pages(demo_env):
     at = run_app()
-    declared = {"pages/overview.py", "pages/definitions.py"}
+    declared = {str(Path(info["script_path"]).relative_to(Path(APP).parent)) for info in at._registered_pages.values()}
     pages_on_disk = {f"pages/{p.name}" for p in (Path(APP).parent / "pages").glob("*.py")}
-    assert pages_on_disk == declared  # every page file is routed by app.py, none auto-discovered
+    assert declared == pages_on_disk  # every page file is routed by app.py, none auto-discovered
+    assert len(declared) == 11
     assert at.title[0].value == "Peer workforce integration: state overview"
+    assert [w.label for w in at.sidebar.selectbox] == ["Region", "Agency type"]  # the shared filters
+
+
+def test_url_filters_round_trip_and_survive_page_switches(demo_env):
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params.update({"region": "R3", "type": "RCO", "from": "2025-Q1", "to": "2025-Q4"})
+    at.run()
+    assert not at.exception, at.exception
+    assert at.sidebar.selectbox(key="filter_region").value == "R3"
+    assert at.select_slider(key="filter_quarters").value == ("2025-Q1", "2025-Q4")
+    assert at.title[0].value == "Peer workforce integration: River Valley"
+    at.switch_page("pages/organizations.py").run()
+    assert dict(at.query_params) == {"region": "R3", "type": "RCO", "from": "2025-Q1", "to": "2025-Q4"}
+    shown = at.dataframe[0].value
+    assert set(shown["region_id"]) == {"R3"} and set(shown["agency_type"]) == {"RCO"}
+    expected = facts(snapshot(demo_env), "select count(distinct h.agency_id) from headcount h join agencies a "
+                     "using (agency_id) where a.region_id = 'R3' and a.agency_type = 'RCO' and h.quarter = '2025-Q4'")
+    assert len(shown) == expected[0][0]
+    # widening the filters in the sidebar rewrites the link
+    at.sidebar.selectbox(key="filter_type").set_value(None)
+    at.select_slider(key="filter_quarters").set_value(("2023-Q4", "2026-Q3")).run()
+    assert dict(at.query_params) == {"region": "R3"}
+
+
+def test_unknown_filter_values_in_a_link_are_ignored_with_a_notice(demo_env):
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params.update({"region": "R9", "type": "SPACESHIP"})
+    at.run()
+    assert not at.exception
+    assert "region=R9" in at.sidebar.warning[0].value and "type=SPACESHIP" in at.sidebar.warning[0].value
+    assert at.title[0].value == "Peer workforce integration: state overview"
+    assert "region" not in at.query_params
 
 
 def test_overview_cards_match_independent_sql(demo_env):
     at = run_app()
-    # app.py's own connection holds the file; read the facts through the published snapshot instead
-    snap = Path(demo_env).parent / "published" / "warehouse.duckdb"
+    snap = snapshot(demo_env)
     latest = facts(snap, "select max(quarter) from headcount")[0][0]
     fte, pop = facts(snap, f"select sum(fte) filter (where role in {PEERS}), "
                            "(select sum(population) from regions) from headcount "
@@ -66,16 +103,51 @@ def test_overview_cards_match_independent_sql(demo_env):
 def test_overview_charts_carry_the_data(demo_env):
     at = run_app()
     charts = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
-    assert len(charts) == 2
+    assert len(charts) == 3
     assert charts[0]["title"]["text"].startswith("Integration index")
-    snap = Path(demo_env).parent / "published" / "warehouse.duckdb"
+    snap = snapshot(demo_env)
     agencies = facts(snap, "select count(distinct agency_id) from headcount where quarter = "
                            "(select max(quarter) from headcount)")[0][0]
     stages = chart_data(at.get("vega_lite_chart")[1])
     assert stages["agencies"].sum() == agencies  # every agency that reported is placed in exactly one stage
     assert set(stages["stage"]) <= {"Emerging", "Developing", "Integrated"}
-    regions = chart_data(at.get("vega_lite_chart")[0])
-    assert regions["region"].n_unique() == facts(snap, "select count(*) from regions")[0][0]
+    places = chart_data(at.get("vega_lite_chart")[0])
+    assert places["place"].n_unique() == facts(snap, "select count(*) from regions")[0][0] + 1  # + Statewide
+    roles = chart_data(at.get("vega_lite_chart")[2])
+    expected = dict(facts(snap, "select d.role_label, round(sum(h.fte), 1) from headcount h join dim_role d "
+                                "using (role) where d.is_peer and h.quarter = '2026-Q3' group by 1"))
+    assert dict(zip(roles["role"], roles["fte"])) == pytest.approx(expected)
+
+
+def test_needs_attention_counts_match_the_facts(demo_env):
+    at = run_app()
+    snap = snapshot(demo_env)
+    shown = {m.label: m.value for m in at.metric}
+    silent = facts(snap, f"""
+        with peers as (select agency_id from headcount where quarter = '2026-Q3' and role in {PEERS}
+                       group by 1 having sum(headcount) > 0),
+             billed as (select agency_id, sum(units_billed) as units from billing where quarter = '2026-Q3'
+                        group by 1)
+        select count(*) from peers left join billed using (agency_id) where coalesce(units, 0) = 0""")[0][0]
+    assert shown["Agencies with peers billing nothing, 2026-Q3"] == str(silent)
+    # denial spike: >= 20% and up >= 10 points on the previous billing quarter, >= 100 adjudicated units
+    rates = facts(snap, "select agency_id, quarter, sum(units_denied), sum(units_paid) + sum(units_denied) "
+                        "from billing group by 1, 2 having sum(units_paid) + sum(units_denied) > 0 order by 1, 2")
+    spikes, prior = set(), {}
+    for agency, quarter, denied, adjudicated in rates:
+        rate = 100 * denied / adjudicated
+        if agency in prior and rate >= 20 and rate - prior[agency] >= 10 and adjudicated >= 100:
+            spikes.add((agency, quarter))
+        prior[agency] = rate
+    assert ("AG0101", "2025-Q1") in spikes  # the demo's code-change story
+    assert shown["Denial spikes in the period"] == str(len(spikes))
+    table = at.dataframe[1].value
+    assert set(zip(table["agency_id"], table["quarter"])) == spikes
+    expiring = facts(snap, "select count(distinct c.agency_id) from certification c join (select agency_id, "
+                           "max(quarter) q from certification group by 1) l on l.agency_id = c.agency_id and "
+                           "l.q = c.quarter where status = 'CERTIFIED_ACTIVE' and expiration_date between "
+                           "date '2026-11-15' and date '2026-11-15' + 90")[0][0]
+    assert shown["Agencies with certifications expiring in 90 days"] == str(expiring)
 
 
 def test_definitions_page_lists_every_registered_metric(demo_env):
