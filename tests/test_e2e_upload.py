@@ -1,0 +1,154 @@
+"""Browser: a new agency user downloads a template, uploads a file with two mistakes, fixes it, submits,
+and finds the submission on the compliance grid. Screenshots are saved in the test's temp dir."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+APP_DIR = Path(__file__).resolve().parent.parent
+HAVE_CHROMIUM = bool(shutil.which(CHROMIUM))
+
+if os.environ.get("CI") == "true" and not HAVE_CHROMIUM:
+    raise RuntimeError(f"CI=true but {CHROMIUM} is missing: the browser tests must run in CI (.ci/run installs it).")
+
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not HAVE_CHROMIUM, reason="Debian chromium not installed")]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": [
+        "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]}
+
+
+@pytest.fixture(scope="module")
+def upload_app(demo_warehouse, tmp_path_factory):
+    """A dashboard of its own (it gets written to) on a free loopback port."""
+    work = tmp_path_factory.mktemp("e2e-upload")
+    db = work / "warehouse.duckdb"
+    shutil.copyfile(demo_warehouse, db)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(work / "streamlit.log", "w")
+    env = {**os.environ, "PEER_DB": str(db), "PEER_SNAPSHOT": str(work / "published" / "warehouse.duckdb")}
+    env.pop("PEER_AS_OF", None)
+    env.pop("PEER_ORIGINALS", None)
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.address", "127.0.0.1", "--server.port", str(port),
+                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+                            cwd=APP_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.terminate()
+        raise RuntimeError((work / "streamlit.log").read_text())
+    yield url, work
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+def _settled(page) -> None:
+    page.wait_for_timeout(300)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
+
+
+def test_new_user_fixes_a_file_and_sees_it_on_the_grid(page, upload_app, tmp_path):
+    from playwright.sync_api import expect
+
+    url, work = upload_app
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    # the server routes by app.py's st.navigation only once app.py has run; open the app at its root first
+    page.goto(url)
+    expect(page.get_by_role("heading", name="Peer workforce integration: state overview")).to_be_visible(
+        timeout=60_000)
+    page.goto(f"{url}/upload")
+    expect(page.get_by_role("heading", name="Upload a quarterly report")).to_be_visible(timeout=60_000)
+    _settled(page)
+
+    # 1. the template
+    page.get_by_text("Templates and data dictionaries").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the headcount template (CSV)").click()
+    template = tmp_path / "template.csv"
+    download.value.save_as(template)
+    header = next(csv.reader(template.open()))
+    assert header[:3] == ["agency_id", "quarter", "role"]
+
+    # 2. filled in with two mistakes: full-time above headcount (row 2) and a role that does not exist (row 3)
+    def fill(path: Path, rows: list[dict]) -> Path:
+        with path.open("w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=header)
+            writer.writeheader()
+            writer.writerows({**{c: "" for c in header}, "agency_id": "AG0042", "quarter": "2026-Q3",
+                              "vacancies": "0", "primary_funding": "GRANT", **r} for r in rows)
+        return path
+
+    peers = {"role": "PEER_SPECIALIST_MH", "headcount": "4", "headcount_fulltime": "6", "fte": "3.5"}
+    coach = {"role": "PEER_COACH", "headcount": "2", "headcount_fulltime": "1", "fte": "1.5"}
+    supervisor = {"role": "PEER_SUPERVISOR", "headcount": "1", "headcount_fulltime": "1", "fte": "1",
+                  "trained_peer_supervisors": "1"}
+    wrong = fill(tmp_path / "AG0042-headcount.csv", [peers, coach, supervisor])
+
+    page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Agency", exact=True)).click()
+    page.keyboard.type("AG0042")
+    page.keyboard.press("Enter")
+    _settled(page)
+    page.locator('input[type="file"]').set_input_files(str(wrong))
+    expect(page.get_by_text("Rejected: nothing was loaded")).to_be_visible(timeout=60_000)
+    _settled(page)
+    expect(page.get_by_text("fulltime-exceeds-headcount · error · 1")).to_be_visible()
+    expect(page.get_by_text("value-not-allowed · error · 1")).to_be_visible()
+    assert page.get_by_role("button", name="Submit").count() == 0
+    page.screenshot(path=str(tmp_path / "1-findings.png"), full_page=True)
+
+    # 3. the fixed file
+    fixed = fill(tmp_path / "AG0042-headcount-fixed.csv",
+                 [{**peers, "headcount_fulltime": "3"}, {**coach, "role": "PEER_RECOVERY_SUD"}, supervisor])
+    page.locator('input[type="file"]').set_input_files(str(fixed))
+    expect(page.get_by_text("Ready to submit")).to_be_visible(timeout=60_000)
+    _settled(page)
+    acknowledge = page.get_by_text(re.compile("I have read the .* warnings"))
+    if acknowledge.count():
+        acknowledge.click()
+        _settled(page)
+    page.get_by_role("button", name="Submit").click()
+    loaded = page.get_by_text(re.compile(r"Loaded: submission #\d+"))
+    expect(loaded).to_be_visible(timeout=60_000)
+    submission = re.search(r"#(\d+)", loaded.inner_text()).group(1)
+    page.screenshot(path=str(tmp_path / "2-accepted.png"), full_page=True)
+    assert (work / "originals").is_dir() and len(list((work / "originals").iterdir())) == 2  # both files kept
+
+    # 4. the compliance grid: the cell links to the new submission (filed after the due date: late)
+    page.goto(f"{url}/submissions?type=PEER_RUN")
+    expect(page.get_by_role("heading", name="Compliance grid")).to_be_visible(timeout=60_000)
+    _settled(page)
+    cell = page.locator('a[title="AG0042 2026-Q3 headcount: late"]')
+    expect(cell).to_have_attribute("href", f"?submission={submission}")
+    page.screenshot(path=str(tmp_path / "3-grid.png"), full_page=True)
+    cell.click()
+    expect(page.get_by_role("heading", name=f"Submission #{submission}: AG0042 2026-Q3 headcount")).to_be_visible(
+        timeout=60_000)
+    _settled(page)
+    expect(page.get_by_role("button", name="Download the original file (AG0042-headcount-fixed.csv)")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "4-history.png"), full_page=True)
+    assert page.locator('[data-testid="stException"]').count() == 0
