@@ -422,6 +422,53 @@ def test_billing_codes(con):
 
 # --- integration index -----------------------------------------------------------------------------------
 
+@pytest.fixture
+def extended(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    """The fixture plus: AG0003 billing in 2025-Q3 (100 of 1,000 units denied, 10%), an AG0002 billing pair
+    that rises 5% -> 25% on only 80 units, and a GRANT-funded FAMILY_PEER at AG0004 (2.0 FTE)."""
+    connection = warehouse.connect(tmp_path / "w.duckdb")
+    warehouse.init(connection)
+    load_fixture(connection)
+    insert(connection, "billing", [bill("AG0003", "2025-Q3", "FFS", None, 1000, 900, 100, 16200.0, 40),
+                                   bill("AG0002", "2025-Q3", "FFS", None, 40, 38, 2, 700.0, 5),
+                                   bill("AG0002", Q4, "FFS", None, 40, 30, 10, 550.0, 5)])
+    insert(connection, "headcount", [{**hc("AG0004", Q4, "FAMILY_PEER", 2, 2, 2.0, 0), "primary_funding": "GRANT"}])
+    yield connection
+    connection.close()
+
+
+def test_denial_spikes(extended):
+    rows = extended.sql("select agency_id, quarter, round(denial_rate_pct, 2), round(prior_denial_rate_pct, 2), "
+                        "adjudicated_units_count, is_spike from kpi_denial_spikes order by all").fetchall()
+    assert rows == [
+        ("AG0001", Q4, 10.43, None, 1150, False),          # 120 / (1,030 + 120); no earlier quarter
+        ("AG0002", "2025-Q3", 5.0, None, 40, False),
+        ("AG0002", Q4, 25.0, 5.0, 40, False),              # +20 points but only 40 units adjudicated
+        ("AG0003", "2025-Q3", 10.0, None, 1000, False),
+        ("AG0003", Q4, 33.33, 10.0, 900, True),            # 300 / 900: >= 20% and +23.3 points
+        ("AG0004", Q4, 100.0, None, 100, False),           # all denied, but nothing to compare with
+    ]
+
+
+def test_credential_mix(extended):
+    rows = extended.sql("select level, entity_id, credential_code, peer_count, certified_active_count, share_pct "
+                        "from kpi_credential_mix where quarter = ? order by level, entity_id", params=[Q4]).fetchall()
+    # peer roles only: AG0001 P01-P10 (S01 is a supervisor), AG0002 5, AG0003 10, AG0004 3; every one CPS
+    assert ("state", "STATE", "CPS", 28, 8 + 5 + 7 + 1, 100.0) in rows
+    assert ("region", "R1", "CPS", 15, 13, 100.0) in rows
+    assert ("agency", "AG0003", "CPS", 10, 7, 100.0) in rows
+
+
+def test_funding_mix(extended):
+    rows = dict(extended.sql("select primary_funding, round(share_of_peer_fte_pct, 2) from kpi_funding_mix "
+                             "where level = 'state' and quarter = ?", params=[Q4]).fetchall())
+    # peer FTE: AG0001 8.0, AG0002 4.0, AG0003 9.0, AG0004 2.0 (MCO) + 2.0 (GRANT) = 25.0
+    assert rows == {"MEDICAID_MCO": 92.0, "GRANT": 8.0}
+    r2 = dict(extended.sql("select primary_funding, peer_fte from kpi_funding_mix where level = 'region' and "
+                           "entity_id = 'R2' and quarter = ?", params=[Q4]).fetchall())
+    assert r2 == {"MEDICAID_MCO": 11.0, "GRANT": 2.0}
+
+
 def test_integration_index_agency(con):
     a1 = index_row(con, "agency", "AG0001")
     # ratio 0.5/0.5 -> 100; certified 80/85 -> 94.12; supervision 8/10 -> 80; retention 75/70 -> 100 (cap);
