@@ -45,6 +45,9 @@ REFUSALS = {
     ST.INSERT: "Changing data (INSERT) is not allowed. " + ONLY_READS,
     ST.UPDATE: "Changing data (UPDATE) is not allowed. " + ONLY_READS,
     ST.DELETE: "Changing data (DELETE) is not allowed. " + ONLY_READS,
+    ST.MERGE_INTO: "Changing data (MERGE) is not allowed. " + ONLY_READS,
+    ST.COPY_DATABASE: "Copying databases is not allowed: the workbench reads only the published warehouse.",
+    ST.ANALYZE: "Maintenance statements (VACUUM, ANALYZE) are not allowed here.",
     ST.COPY: "COPY reads or writes files, which is not allowed here. Download results as CSV or Parquet "
              "instead, or use `python -m pipelines export DIR`.",
     ST.EXPORT: "EXPORT DATABASE writes files, which is not allowed here. `python -m pipelines export DIR` "

@@ -90,6 +90,8 @@ REFUSED = [
     ("insert into regions values ('RX', 'X', 1, 0)", "INSERT"),
     ("update headcount set fte = 0", "UPDATE"),
     ("delete from headcount", "DELETE"),
+    ("merge into regions using (select 1 as x) s on false when not matched then insert values (1, 2, 3, 4)", "MERGE"),
+    ("copy from database memory to other", "not allowed"),
     ("alter table headcount add column x int", "Altering"),
     ("begin transaction", "Transactions"),
     ("vacuum", "Maintenance"),
