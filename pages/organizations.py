@@ -29,7 +29,7 @@ if agencies.is_empty():
     widgets.empty_state(widgets.NO_MATCH)
     st.stop()
 
-st.write(f"**{agencies.height}** agencies")
+st.write(f"**{agencies.height}** {'agency' if agencies.height == 1 else 'agencies'}")
 picked = widgets.table(
     agencies, "organizations", key="org-table", on_select="rerun", selection_mode="single-row",
     column_config={

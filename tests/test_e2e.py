@@ -70,26 +70,88 @@ def _wait_rendered(page, heading: str) -> None:
     from playwright.sync_api import expect
 
     page.wait_for_selector('[data-testid="stApp"]')
-    expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=60_000)
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
 
 
-def test_every_page_renders_with_charts(page, app_url, tmp_path):
+CHART_PAGES = {  # navigation label -> heading on the page
+    "State overview": "Peer workforce integration: state overview",
+    "Regions": "Regions",
+    "Organizations": None,
+    "Agency profile": None,
+    "Certification": "Certification",
+    "Retention": "Retention",
+    "Medicaid billing": "Medicaid billing",
+}
+OTHER_PAGES = {"Upload a report", "Submissions", "SQL workbench", "Metric definitions"}
+
+
+def _no_exception(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+        '[data-testid="stException"]').first.inner_text()
+
+
+def test_every_page_renders_through_the_navigation(page, app_url, tmp_path):
     from playwright.sync_api import expect
 
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.goto(app_url)
     _wait_rendered(page, "Peer workforce integration: state overview")
-    expect(page.locator('[data-testid="stVegaLiteChart"] svg').first).to_be_visible(timeout=30_000)
-    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 2
-    assert page.locator('[data-testid="stMetric"]').count() == 7
-    assert page.locator('[data-testid="stException"]').count() == 0
-    page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
-
     nav = page.locator('[data-testid="stSidebarNav"]')
-    assert nav.get_by_role("link").count() == 2
-    nav.get_by_role("link", name="Metric definitions").click()
-    _wait_rendered(page, "Metric definitions")
-    expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
-    assert page.locator('[data-testid="stException"]').count() == 0
-    page.screenshot(path=str(tmp_path / "definitions.png"), full_page=True)
+    labels = {link.inner_text().strip().split("\n")[-1] for link in nav.get_by_role("link").all()}
+    assert labels == set(CHART_PAGES) | OTHER_PAGES
+    for label, heading in CHART_PAGES.items():
+        nav.get_by_role("link", name=label, exact=True).click()
+        if heading:
+            _wait_rendered(page, heading)
+        else:
+            page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
+            page.wait_for_timeout(500)
+        if label == "Agency profile":  # a profile needs an agency: choose one, as a user would
+            page.locator("[data-testid=stMain]").get_by_role("combobox", name="Agency", exact=True).click()
+            page.get_by_role("option").first.click()
+            page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
+        if label == "Organizations":
+            expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible(timeout=30_000)
+        else:
+            expect(page.locator('[data-testid="stVegaLiteChart"] svg').first).to_be_visible(timeout=30_000)
+        _no_exception(page)
+        page.screenshot(path=str(tmp_path / f"{label.lower().replace(' ', '-')}.png"), full_page=True)
+    for label in OTHER_PAGES:
+        nav.get_by_role("link", name=label, exact=True).click()
+        page.wait_for_timeout(1500)
+        page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
+        _no_exception(page)
+        page.screenshot(path=str(tmp_path / f"{label.lower().replace(' ', '-')}.png"), full_page=True)
+    assert len(list(tmp_path.glob("*.png"))) == len(CHART_PAGES) + len(OTHER_PAGES)
+
+
+def test_a_shared_filtered_link_reproduces_the_view(page, app_url, tmp_path):
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/organizations?region=R3&type=RCO&from=2025-Q1&to=2025-Q4")
+    _wait_rendered(page, "Organizations")
+    expect(page.get_by_text("River Valley · Recovery community organization (RCO) · 2025-Q1 to 2025-Q4",
+                            exact=False)).to_be_visible()
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    expect(sidebar.get_by_role("combobox", name="Region")).to_have_value("River Valley (R3)")
+    expect(page.get_by_text("1 agency", exact=True)).to_be_visible()  # the one RCO in River Valley that reported in 2025-Q4
+    _no_exception(page)
+    page.screenshot(path=str(tmp_path / "shared-link.png"), full_page=True)
+    # switching pages keeps the filters in the address
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="State overview").click()
+    _wait_rendered(page, "Peer workforce integration: River Valley")
+    page.wait_for_function("() => window.location.search.includes('region=R3')", timeout=15_000)
+    assert "type=RCO" in page.url and "from=2025-Q1" in page.url
+
+
+def test_an_agency_profile_link_opens_that_agency(page, app_url, tmp_path):
+    from playwright.sync_api import expect
+
+    page.goto(f"{app_url}/agency?agency=AG0076")
+    page.wait_for_selector('[data-testid="stApp"]')
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("Agency profile", timeout=60_000)
+    expect(page.get_by_text("AG0076 ·").first).to_be_visible()
+    _no_exception(page)
+    page.screenshot(path=str(tmp_path / "agency-profile.png"), full_page=True)
