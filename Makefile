@@ -34,6 +34,8 @@ docs: $(VENV)/.synced
 
 bench: $(VENV)/.synced
 	$(VENV)/bin/python bench/ingest.py
+	$(VENV)/bin/python bench/pages.py
+	$(VENV)/bin/python bench/upload.py
 
 clean:
 	rm -rf $(VENV) .tools data/warehouse.duckdb data/warehouse.duckdb.wal data/published

@@ -187,7 +187,8 @@ def agency_roles(agency_id: str) -> pl.DataFrame:
 
 
 def agency_submissions(agency_id: str) -> pl.DataFrame:
-    return query("select submission_id, quarter, report, status, file_name, rows, error_count, warning_count, "
+    return query("select submission_id, 'submissions?submission=' || submission_id as history, quarter, report, "
+                 "status, file_name, rows, error_count, warning_count, "
                  "strftime(submitted_at, '%Y-%m-%d %H:%M') as submitted_at, superseded_by from submissions "
                  "where agency_id = ? order by quarter desc, report, submission_id desc", [agency_id])
 
@@ -298,3 +299,14 @@ def billing_codes(f: Filters, quarter: str) -> pl.DataFrame:
                  "units_paid_count as units_paid, round(amount_paid_usd, 2) as amount_paid_usd, "
                  "round(denial_rate_pct, 1) as denial_rate_pct from kpi_billing_codes "
                  f"where {where} and quarter = ? order by units_billed_count desc", [*params, quarter])
+
+
+def late_or_missing(f: Filters, quarter: str) -> pl.DataFrame:
+    """Agencies whose reports for `quarter` came in late or are missing (per the submission compliance rules)."""
+    from pipelines import compliance
+
+    condition, params = f.agencies("a.")
+    return query("select agency_id, agency_name, region_id, state, string_agg(report, ', ' order by report) as "
+                 f"reports, any_value(due_date) as due_date from ({compliance.grid_sql(condition)}) "
+                 "where state in ('late', 'missing', 'rejected') group by all order by state, agency_id",
+                 [quarter, quarter, *params])

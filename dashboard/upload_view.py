@@ -134,7 +134,7 @@ def findings(checked: upload.Checked) -> upload_findings.FileView | None:
     widgets.table(upload_findings.counts_frame(checked.report), "finding-counts",
                   caption="Per finding code; errors block the file, warnings do not.")
     listed = upload_findings.findings_frame(checked.report, view)
-    st.download_button("Download every finding (CSV)", listed.write_csv(), file_name=f"{checked.file_name}"
+    st.download_button("Download every finding (CSV)", widgets.csv_bytes(listed), file_name=f"{checked.file_name}"
                        "-findings.csv", mime="text/csv", key="dl-all-findings", icon=":material/download:")
     counts = checked.report.counts()
     for code, first in upload_findings.first_of_each(listed).items():
@@ -167,7 +167,7 @@ def preview(checked: upload.Checked, view: upload_findings.FileView | None, limi
         return styles
 
     st.dataframe(rows.to_pandas().style.apply(paint, axis=None), hide_index=True, width="stretch")
-    st.download_button("Download these rows (CSV)", rows.write_csv(), file_name=f"{checked.file_name}-rows.csv",
+    st.download_button("Download these rows (CSV)", widgets.csv_bytes(rows), file_name=f"{checked.file_name}-rows.csv",
                        mime="text/csv", key="dl-preview-rows", icon=":material/download:")
     shown = f"first {limit:,} of " if rows.height == limit else ""
     st.caption(f"Showing {shown}{rows.height:,} rows. Red cells hold errors, amber cells warnings.")

@@ -76,4 +76,5 @@ submissions = queries.agency_submissions(agency_id)
 if submissions.is_empty():
     widgets.empty_state(f"No files from {agency_id} yet.")
 else:
-    widgets.table(submissions, f"{agency_id}-submissions")
+    widgets.table(submissions, f"{agency_id}-submissions", column_config={
+        "history": st.column_config.LinkColumn("History", display_text="findings and file")})

@@ -49,14 +49,16 @@ with right:
 
 st.subheader("Needs attention")
 expiring, spikes = queries.expiring_by_agency(f), queries.denial_spikes(f)
-silent = queries.not_billing(f, latest)
-a, b, c = st.columns(3)
+silent, overdue = queries.not_billing(f, latest), queries.late_or_missing(f, latest)
+a, b, c, d = st.columns(4)
 a.metric("Agencies with certifications expiring in 90 days", expiring.height,
          help=f"{int(expiring['credentials_expiring'].sum() or 0)} credentials expire within 90 days of {as_of}")
 b.metric("Denial spikes in the period", spikes.height, help="Denial rate ≥ 20% and up ≥ 10 points on the "
          "agency's previous billing quarter (kpi_denial_spikes)")
 c.metric(f"Agencies with peers billing nothing, {latest}", silent.height)
-tabs = st.tabs(["Expiring certifications", "Denial spikes", "Peers not billing"])
+d.metric(f"Agencies late or missing for {latest}", overdue["agency_id"].n_unique(),
+         help="At least one of the four reports arrived after its due date, or is still missing or rejected")
+tabs = st.tabs(["Expiring certifications", "Denial spikes", "Peers not billing", "Late or missing reports"])
 with tabs[0]:
     widgets.table(expiring, "expiring-certifications-by-agency")
     st.page_link("pages/certification.py", label="Open the certification action list", icon=":material/arrow_forward:")
@@ -65,4 +67,7 @@ with tabs[1]:
     st.page_link("pages/billing.py", label="Open Medicaid billing", icon=":material/arrow_forward:")
 with tabs[2]:
     widgets.table(silent, "agencies-with-peers-not-billing")
+with tabs[3]:
+    widgets.table(overdue, "late-or-missing-reports")
+    st.page_link("pages/submissions.py", label="Open the submissions grid", icon=":material/arrow_forward:")
 st.caption("Open any agency's profile from the Organizations page or by its id on the Agency profile page.")

@@ -20,6 +20,37 @@ def manifest(sample_dir: Path | None = None) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+NOTHING_TO_REPORT = """
+insert into submissions (agency_id, quarter, report, file_name, sha256, rows, status, submitted_by, submitted_at,
+                         error_count, warning_count)
+with backfill as (
+    select quarter, report, any_value(file_name) as file_name, any_value(sha256) as sha256,
+           any_value(submitted_by) as submitted_by, min(submitted_at) as submitted_at
+    from submissions where status = 'accepted' and list_contains(?, submitted_by) group by quarter, report
+),
+covered as (
+    select distinct agency_id, quarter from submissions
+    where status = 'accepted' and list_contains(?, submitted_by)
+)
+select c.agency_id, c.quarter, b.report, b.file_name, b.sha256, 0, 'accepted', b.submitted_by, b.submitted_at, 0, 0
+from covered as c
+inner join backfill as b using (quarter)
+where not exists (select 1 from submissions as s
+                  where s.agency_id = c.agency_id and s.quarter = c.quarter and s.report = b.report)
+order by c.quarter, c.agency_id, b.report
+"""
+
+
+def _record_nothing_to_report(con, backfill_users: set[str]) -> int:
+    """The state's backfill files hold rows only for agencies that had some. An agency covered by a
+    quarter's backfill with no rows in one of its reports (say, a grant-funded RCO with no Medicaid billing)
+    is recorded as having filed that report with nothing to report (0 rows), as a header-only upload is."""
+    users = sorted(backfill_users)
+    before = con.execute("select count(*) from submissions").fetchone()[0]
+    con.execute(NOTHING_TO_REPORT, [users, users])
+    return con.execute("select count(*) from submissions").fetchone()[0] - before
+
+
 def build_demo(db: Path | None = None, progress: Progress | None = None, sample_dir: Path | None = None) -> dict:
     """Replace the warehouse with a fresh one holding the demo submissions; returns counts."""
     db = Path(db or settings.db_path())
@@ -49,6 +80,8 @@ def build_demo(db: Path | None = None, progress: Progress | None = None, sample_
                 progress.advance(task)
         if progress:
             progress.stop()
+        summary["nothing_to_report"] = _record_nothing_to_report(con, {e["submitted_by"] for e in entries
+                                                                       if e["file"][:4].isdigit()})
         snapshot.publish(con)
     finally:
         con.close()

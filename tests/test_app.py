@@ -148,6 +148,18 @@ def test_needs_attention_counts_match_the_facts(demo_env):
                            "l.q = c.quarter where status = 'CERTIFIED_ACTIVE' and expiration_date between "
                            "date '2026-11-15' and date '2026-11-15' + 90")[0][0]
     assert shown["Agencies with certifications expiring in 90 days"] == str(expiring)
+    # late or missing for 2026-Q3 (due 2026-10-30): first accepted file after the due date, or none at all
+    overdue = facts(snap, """
+        with expected as (select a.agency_id, r.report from agencies a, (values ('headcount'), ('certification'),
+                              ('billing'), ('retention')) r(report)
+                          where a.active_from <= date '2026-09-30'
+                            and (a.active_to is null or a.active_to >= date '2026-07-01')),
+             first as (select agency_id, report, min(submitted_at) as first_at from submissions
+                       where quarter = '2026-Q3' and status = 'accepted' group by 1, 2)
+        select distinct e.agency_id from expected e left join first f using (agency_id, report)
+        where f.first_at is null or f.first_at >= date '2026-10-31'""")
+    assert {"AG0067", "AG0082"} <= {a for (a,) in overdue}  # the demo's late and missing submitters
+    assert shown["Agencies late or missing for 2026-Q3"] == str(len(overdue))
 
 
 def test_definitions_page_lists_every_registered_metric(demo_env):

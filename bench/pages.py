@@ -1,0 +1,155 @@
+"""Page benchmark: each dashboard page's AppTest render time at demo scale and at national scale.
+
+    .venv/bin/python bench/pages.py                  # demo state, and 50 states x 40 quarters
+    .venv/bin/python bench/pages.py --states 5       # a quicker, smaller "national" run
+
+Builds two warehouses under bench/out/ (once; reused while they exist): the demo state through
+`build_demo`, and a national one loaded with `ingest()` from the bulk benchmark's generated backfill
+(bench/ingest.py's generator and cache). Then, in a fresh process per scale, it opens each page with
+AppTest: the first render (cold: the page's queries run against the views) and the median of three
+re-renders (warm: the data cache holds the results until the next load). Writes bench/results/pages.json
+and prints a Markdown table with the national/demo ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "bench" / "out"
+PAGES = ("pages/overview.py", "pages/regions.py", "pages/organizations.py", "pages/agency.py",
+         "pages/certification.py", "pages/retention.py", "pages/billing.py", "pages/submissions.py",
+         "pages/upload.py", "pages/sql.py", "pages/definitions.py")
+
+
+def build_demo_warehouse() -> Path:
+    from pipelines.demo_load import build_demo
+
+    db = OUT / "pages-demo" / "warehouse.duckdb"
+    if not db.exists():
+        db.parent.mkdir(parents=True, exist_ok=True)
+        os.environ["PEER_SNAPSHOT"] = str(db.parent / "published.duckdb")
+        build_demo(db=db)
+    return db
+
+
+def build_national_warehouse(states: int, quarters: int) -> Path:
+    from bench.ingest import ORDER
+    from pipelines import demo, gx_runner, snapshot, warehouse
+    from pipelines.ingest import ingest
+
+    data = OUT / f"national-{states}x{quarters}"
+    db = OUT / f"pages-national-{states}x{quarters}" / "warehouse.duckdb"
+    if db.exists():
+        return db
+    if not (data / "manifest.csv").exists():
+        demo.generate(data, states=states, quarters=demo.last_quarters(quarters, "2026-Q2"))
+    db.parent.mkdir(parents=True, exist_ok=True)
+    os.environ.update({"PEER_AS_OF": "2026-11-15", "PEER_MAX_UPLOAD_MB": "4096",
+                       "PEER_SNAPSHOT": str(db.parent / "published.duckdb")})
+    gx_runner.warm_up()
+    con = warehouse.connect(db)
+    warehouse.init(con)
+    warehouse.load_reference(con, data / "reference")
+    for kind in ORDER:
+        outcome = ingest(con, data / f"{kind}.csv", submitted_by="bench", publish=False)
+        print(f"  national {kind}: {outcome.status}", file=sys.stderr)
+    snapshot.publish(con)
+    con.close()
+    return db
+
+
+def measure(db: Path, repeats: int) -> dict:
+    """In this process: every page's cold and warm render with AppTest, on the warehouse `db`."""
+    import duckdb
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.serve import route_with_navigation
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):  # route through app.py as the served app does (dashboard.serve)
+        original(self, *args, **kwargs)
+        route_with_navigation()
+
+    PagesManager.__init__ = init
+    con = duckdb.connect(str(db), read_only=True)
+    busiest = con.execute("select agency_id from headcount group by 1 order by count(*) desc, 1 limit 1").fetchall()
+    con.close()
+    results = {}
+    for page in PAGES:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+        at.run()
+        at.switch_page(page)
+        if page.endswith("agency.py"):
+            at.query_params["agency"] = busiest[0][0]
+        t0 = time.perf_counter()
+        at.run()
+        cold = time.perf_counter() - t0
+        assert not at.exception, (page, at.exception)
+        warm = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            at.run()
+            warm.append(time.perf_counter() - t0)
+        results[page] = {"cold_s": round(cold, 3), "warm_s": round(statistics.median(warm), 3),
+                         "charts": len(at.get("vega_lite_chart")), "tables": len(at.dataframe)}
+    return results
+
+
+def _child(db: Path, repeats: int) -> dict:
+    env = {**os.environ, "PEER_DB": str(db), "PEER_SNAPSHOT": str(db.with_name("published.duckdb")),
+           "GX_ANALYTICS_ENABLED": "false"}
+    env.pop("PEER_AS_OF", None)
+    proc = subprocess.run([sys.executable, __file__, "--child", str(db), str(repeats)], capture_output=True,
+                          text=True, env=env, cwd=ROOT)
+    if proc.returncode:
+        raise RuntimeError(proc.stderr[-3000:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--states", type=int, default=50)
+    parser.add_argument("--quarters", type=int, default=40)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(Path(args.child[0]), int(args.child[1]))))
+        return
+    from bench.ingest import machine
+
+    print("building warehouses (once)...", file=sys.stderr)
+    demo_db = build_demo_warehouse()
+    national_db = build_national_warehouse(args.states, args.quarters)
+    demo_times, national_times = _child(demo_db, args.repeats), _child(national_db, args.repeats)
+    rows = []
+    for page in PAGES:
+        d, n = demo_times[page], national_times[page]
+        rows.append({"page": page, "demo": d, "national": n,
+                     "warm_ratio": round(n["warm_s"] / d["warm_s"], 2) if d["warm_s"] else None,
+                     "cold_ratio": round(n["cold_s"] / d["cold_s"], 2) if d["cold_s"] else None})
+    result = {"machine": machine(), "national": f"{args.states} states x {args.quarters} quarters",
+              "measured": time.strftime("%Y-%m-%d"), "pages": rows}
+    (ROOT / "bench" / "results").mkdir(exist_ok=True)
+    (ROOT / "bench" / "results" / "pages.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\nMachine: {result['machine']}; national = {result['national']}\n")
+    print("| page | demo cold s | demo warm s | national cold s | national warm s | warm ratio | cold ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['page']} | {r['demo']['cold_s']:.2f} | {r['demo']['warm_s']:.2f} | {r['national']['cold_s']:.2f} "
+              f"| {r['national']['warm_s']:.2f} | {r['warm_ratio']} | {r['cold_ratio']} |")
+
+
+if __name__ == "__main__":
+    main()
