@@ -35,12 +35,7 @@ def scorecard(f: Filters) -> pl.DataFrame:
 
 def index_trend(f: Filters) -> pl.DataFrame:
     """Integration index per quarter for every region (or the chosen one) and the state."""
-    where, params = f.quarters()
-    region = "level = 'region'" + (" and entity_id = ?" if f.region else "")
-    return query("select entity_name as place, quarter, round(index_score, 1) as index_score, stage "
-                 f"from kpi_integration_index where (level = 'state' or ({region})) and {where} "
-                 "and index_score is not null order by quarter_ordinal, level desc, entity_id",
-                 ([f.region] if f.region else []) + params)
+    return place_trend(f, "kpi_integration_index", "index_score")
 
 
 def stage_counts(f: Filters, quarter: str) -> pl.DataFrame:

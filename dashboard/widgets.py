@@ -55,6 +55,19 @@ def scope_note(filters) -> None:
         st.caption(f":material/filter_alt: {note}")
 
 
+def titled(title: str):
+    """Title a page that needs data; stop with what to do when the warehouse holds none yet.
+    Returns the global filters."""
+    from dashboard import filters
+
+    f = filters.current()
+    st.title(title)
+    if not f.quarter_to:
+        empty_state(NO_DATA)
+        st.stop()
+    return f
+
+
 def empty_state(message: str) -> None:
     st.info(message, icon=":material/info:")
 

@@ -4,11 +4,7 @@ import streamlit as st
 
 from dashboard import charts, data, filters, queries, widgets
 
-f = filters.current()
-st.title("Certification")
-if not f.quarter_to:
-    widgets.empty_state(widgets.NO_DATA)
-    st.stop()
+f = widgets.titled("Certification")
 
 as_of, quarter = data.as_of(), f.quarter_to
 mix = queries.status_mix(f)

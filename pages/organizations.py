@@ -2,13 +2,9 @@
 
 import streamlit as st
 
-from dashboard import data, filters, queries, widgets
+from dashboard import data, queries, widgets
 
-f = filters.current()
-st.title("Organizations")
-if not f.quarter_to:
-    widgets.empty_state(widgets.NO_DATA)
-    st.stop()
+f = widgets.titled("Organizations")
 
 quarter = f.quarter_to
 agencies = queries.agency_table(f, quarter)

@@ -25,7 +25,7 @@ for i, metric_id in enumerate(kpis.STATE_CARDS):
 
 st.subheader("Integration index by region")
 trend = queries.index_trend(f)
-widgets.chart(charts.line(trend, "quarter", "index_score", "place",
+widgets.chart(charts.line(trend, "quarter", "value", "place",
                           f"Integration index (0-100), {f.quarter_from} to {latest}",
                           "Statewide and by region; Emerging < 40 ≤ Developing < 70 ≤ Integrated",
                           "Integration index", ",.0f"), trend, "integration-index-by-region", as_of)

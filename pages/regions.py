@@ -2,13 +2,9 @@
 
 import streamlit as st
 
-from dashboard import charts, data, filters, queries, widgets
+from dashboard import charts, data, queries, widgets
 
-f = filters.current()
-st.title("Regions")
-if not f.quarter_to:
-    widgets.empty_state(widgets.NO_DATA)
-    st.stop()
+f = widgets.titled("Regions")
 
 as_of, quarter = data.as_of(), f.quarter_to
 regions = queries.regions_in_quarter(quarter)

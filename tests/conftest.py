@@ -135,3 +135,11 @@ def _route_with_navigation():
     PagesManager.__init__ = init
     yield
     PagesManager.__init__ = original
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Playwright drives Debian's chromium (its own browser download does not work here)."""
+    from tests.browser import CHROMIUM, LAUNCH_ARGS
+
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": LAUNCH_ARGS}

@@ -4,67 +4,22 @@ and finds the submission on the compliance grid. Screenshots are saved in the te
 from __future__ import annotations
 
 import csv
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-APP_DIR = Path(__file__).resolve().parent.parent
-HAVE_CHROMIUM = bool(shutil.which(CHROMIUM))
+from tests.browser import MARKS, served
 
-if os.environ.get("CI") == "true" and not HAVE_CHROMIUM:
-    raise RuntimeError(f"CI=true but {CHROMIUM} is missing: the browser tests must run in CI (.ci/run installs it).")
-
-pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not HAVE_CHROMIUM, reason="Debian chromium not installed")]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": [
-        "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]}
+pytestmark = MARKS
 
 
 @pytest.fixture(scope="module")
 def upload_app(demo_warehouse, tmp_path_factory):
     """A dashboard of its own (it gets written to) on a free loopback port."""
     work = tmp_path_factory.mktemp("e2e-upload")
-    db = work / "warehouse.duckdb"
-    shutil.copyfile(demo_warehouse, db)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = open(work / "streamlit.log", "w")
-    env = {**os.environ, "PEER_DB": str(db), "PEER_SNAPSHOT": str(work / "published" / "warehouse.duckdb")}
-    env.pop("PEER_AS_OF", None)
-    env.pop("PEER_ORIGINALS", None)
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.address", "127.0.0.1", "--server.port", str(port),
-                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=APP_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.terminate()
-        raise RuntimeError((work / "streamlit.log").read_text())
-    yield url, work
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    with served(demo_warehouse, work) as url:
+        yield url, work
 
 
 def _settled(page) -> None:
@@ -77,10 +32,6 @@ def test_new_user_fixes_a_file_and_sees_it_on_the_grid(page, upload_app, tmp_pat
 
     url, work = upload_app
     page.set_viewport_size({"width": 1400, "height": 1000})
-    # the server routes by app.py's st.navigation only once app.py has run; open the app at its root first
-    page.goto(url)
-    expect(page.get_by_role("heading", name="Peer workforce integration: state overview")).to_be_visible(
-        timeout=60_000)
     page.goto(f"{url}/upload")
     expect(page.get_by_role("heading", name="Upload a quarterly report")).to_be_visible(timeout=60_000)
     _settled(page)
