@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser import MARKS, served
@@ -104,3 +106,21 @@ def test_an_agency_profile_link_opens_that_agency(page, app_url, tmp_path):
     expect(page.get_by_text("AG0076 ·").first).to_be_visible()
     _no_exception(page)
     page.screenshot(path=str(tmp_path / "agency-profile.png"), full_page=True)
+
+
+def test_clicking_a_region_focuses_the_dashboard_on_it(page, app_url, tmp_path):
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/regions")
+    _wait_rendered(page, "Regions")
+    ranking = page.locator('[data-testid="stVegaLiteChart"]').first
+    ranking.locator("svg .mark-rect path").first.click()  # the top bar: the region with most peer FTE per 100k
+    page.wait_for_function("() => window.location.search.includes('region=')", timeout=15_000)
+    region = page.url.split("region=")[1].split("&")[0]
+    expect(page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Region")).to_have_value(
+        re.compile(rf"\({region}\)$"))
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="State overview").click()
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("Peer workforce integration: state overview")
+    _no_exception(page)
+    page.screenshot(path=str(tmp_path / "focused-region.png"), full_page=True)
