@@ -15,6 +15,7 @@ COLOURS = {"on time": "#009E73", "late": "#E69F00", "rejected": "#D55E00", "miss
            "not due": "#DDDDDD"}
 """Okabe-Ito colours; each cell also carries its state as text (tooltip and screen readers)."""
 GRID_QUARTERS = 4
+GRID_AGENCIES = 150
 
 
 def due_days() -> int:
@@ -43,7 +44,15 @@ def counts(cells: pl.DataFrame) -> None:
 def heatmap(cells: pl.DataFrame) -> None:
     """Agency x quarter x report, coloured by state; each filed cell links to its submission's history."""
     quarters = cells["quarter"].unique().sort().to_list()[-GRID_QUARTERS:]
-    shown = cells.filter(pl.col("quarter").is_in(quarters))
+    recent = cells.filter(pl.col("quarter").is_in(quarters))
+    problems = (recent.group_by("agency_id")
+                .agg(pl.col("state").is_in(["late", "rejected", "missing"]).sum().alias("problems"))
+                .sort(["problems", "agency_id"], descending=[True, False]))
+    drawn = problems.head(GRID_AGENCIES)["agency_id"]
+    shown = recent.filter(pl.col("agency_id").is_in(drawn.implode()))
+    if problems.height > GRID_AGENCIES:  # the agencies with the most late, rejected or missing reports first
+        shown = shown.join(problems, on="agency_id").sort(["problems", "agency_id"], descending=[True, False],
+                                                           maintain_order=True).drop("problems")
     classes = {state: f"s{i}" for i, state in enumerate(COLOURS)}
     style = "".join(f".cg .{classes[s]}{{background:{c}}}" for s, c in COLOURS.items()) + (
         ".cg{border-collapse:collapse;font-size:12px}.cg td{width:16px;height:18px;border:1px solid #fff;padding:0}"
@@ -66,12 +75,21 @@ def heatmap(cells: pl.DataFrame) -> None:
             f'C certification, B billing, R retention</div><div style="overflow:auto;max-height:620px">'
             f'<table class="cg" aria-label="Compliance grid"><thead><tr><th></th>{head}</tr><tr><th></th>{sub}'
             f'</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
+    notes = []
     if len(quarters) < cells["quarter"].n_unique():
-        st.caption(f"The grid shows the latest {GRID_QUARTERS} quarters of the range; the table below has them all.")
+        notes.append(f"the latest {GRID_QUARTERS} quarters of the range")
+    if problems.height > GRID_AGENCIES:
+        notes.append(f"the {GRID_AGENCIES:,} of {problems.height:,} agencies with the most late, rejected or missing "
+                     "reports")
+    if notes:
+        st.caption(f"The grid shows {' and '.join(notes)}; the table below has every agency and quarter.")
 
 
 def cells_table(cells: pl.DataFrame) -> None:
-    """The grid as a table, each cell's link opening its submission history."""
+    """The grid as a table (late, rejected and missing cells unless asked for all), each cell's link opening its
+    submission history."""
+    if not st.toggle("Include reports on time and not yet due", key="cells-all"):
+        cells = cells.filter(pl.col("state").is_in(["late", "rejected", "missing"]))
     frame = cells.select(
         "agency_id", "agency_name", "region_id", "agency_type", "quarter", "report", "state", "due_date",
         pl.col("first_accepted_at").alias("first_accepted"), "uploads",

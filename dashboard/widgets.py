@@ -21,10 +21,11 @@ def csv_bytes(frame: pl.DataFrame) -> bytes:
 
 
 def table(frame: pl.DataFrame, name: str, caption: str | None = None, **kwargs):
-    """A table with a CSV download of exactly what is shown; returns st.dataframe's value (selection)."""
+    """A table with a CSV download of exactly what is shown (built when clicked); returns st.dataframe's
+    value (its selection, when selectable)."""
     shown = st.dataframe(frame, hide_index=True, width="stretch", **kwargs)
-    st.download_button(f"Download {name} (CSV)", csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv",
-                       key=f"dl-{name}", icon=":material/download:", on_click="ignore")
+    st.download_button(f"Download {name} (CSV)", lambda: csv_bytes(frame), file_name=f"{name}.csv",
+                       mime="text/csv", key=f"dl-{name}", icon=":material/download:", on_click="ignore")
     if caption:
         st.caption(caption)
     return shown
@@ -42,7 +43,7 @@ def chart(chart_obj: alt.TopLevelMixin, frame: pl.DataFrame, name: str, as_of: s
     shown = st.altair_chart(chart_obj, width="stretch", **kwargs)
     note, csv_col, png_col = st.columns([4, 1, 1])
     note.caption(f"Data as of {as_of}. Source: accepted quarterly agency reports.")
-    csv_col.download_button("Data (CSV)", csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv",
+    csv_col.download_button("Data (CSV)", lambda: csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv",
                             key=f"dl-chart-{name}", icon=":material/download:", on_click="ignore")
     png_col.download_button("Chart (PNG)", lambda: png(chart_obj), file_name=f"{name}.png", mime="image/png",
                             key=f"png-chart-{name}", icon=":material/image:", on_click="ignore")

@@ -44,7 +44,7 @@ class Column:
 @dataclass(frozen=True)
 class Relation:
     name: str
-    kind: str  # table | view
+    kind: str  # table | view | materialized view (a table recomputed from its view SQL on every load)
     description: str
     columns: tuple[Column, ...] = field(default_factory=tuple)
 
@@ -81,8 +81,10 @@ def schema(con: duckdb.DuckDBPyConnection) -> list[Relation]:
     for table, column, dtype, comment in columns:
         text = described.get(table, {}).get(column) or comment or COLUMNS.get(column, "")
         by_table.setdefault(table, []).append(Column(column, dtype, text))
-    return [Relation(name, "view" if kind == "VIEW" else "table", tables.get(name) or comment or "",
-                     tuple(by_table.get(name, ()))) for name, kind, comment in objects]
+    materialized = {v.name for v in metrics.VIEWS if v.materialized}
+    return [Relation(name, "materialized view" if name in materialized else "view" if kind == "VIEW" else "table",
+                     tables.get(name) or comment or "", tuple(by_table.get(name, ())))
+            for name, kind, comment in objects]
 
 
 @dataclass(frozen=True)

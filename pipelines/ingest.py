@@ -30,12 +30,13 @@ class Outcome:
 
 def ingest(con: duckdb.DuckDBPyConnection, path: Path | str, data: bytes | None = None, *, kind: str | None = None,
            agency: str | None = None, quarter: str | None = None, submitted_by: str | None = None,
-           submitted_at: dt.datetime | None = None, publish: bool = True,
+           submitted_at: dt.datetime | None = None, publish: bool = True, refresh: bool = True,
            on_stage: Callable[[str], None] | None = None) -> Outcome:
     """Validate a file against the warehouse and load it, or record it as rejected (writing no facts)."""
     validated = validate(path, data, kind=kind, agency=agency, quarter=quarter, con=con, on_stage=on_stage)
     return Outcome(validated, submit(con, validated, agency=agency, quarter=quarter, submitted_by=submitted_by,
-                                     submitted_at=submitted_at, publish=publish, on_stage=on_stage))
+                                     submitted_at=submitted_at, publish=publish, refresh=refresh,
+                                     on_stage=on_stage))
 
 
 def agency_version(con: duckdb.DuckDBPyConnection, agencies: list[str]) -> int:
@@ -46,7 +47,7 @@ def agency_version(con: duckdb.DuckDBPyConnection, agencies: list[str]) -> int:
 
 def submit(con: duckdb.DuckDBPyConnection, validated: Validated, *, agency: str | None = None,
            quarter: str | None = None, submitted_by: str | None = None, submitted_at: dt.datetime | None = None,
-           publish: bool = True, based_on: int | None = None,
+           publish: bool = True, refresh: bool = True, based_on: int | None = None,
            on_stage: Callable[[str], None] | None = None) -> LoadResult:
     """Load an already validated file, or record it as rejected (writing no facts).
 
@@ -66,4 +67,4 @@ def submit(con: duckdb.DuckDBPyConnection, validated: Validated, *, agency: str 
             raise Stale("Another report for this agency was loaded while this file was being checked. "
                         "Check the file again, then submit.")
         return load(con, report, validated.typed, validated.groups, submitted_by=submitted_by,
-                    submitted_at=submitted_at, publish=publish)
+                    submitted_at=submitted_at, publish=publish, refresh=refresh)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
-from pipelines import snapshot
+from pipelines import metrics, snapshot
 from pipelines.contracts import REPORTS
 from pipelines.findings import Finding, Report
 from pipelines.reading import ROW
@@ -85,8 +85,11 @@ def _store_findings(con: duckdb.DuckDBPyConnection, by_submission: dict[int, lis
 
 
 def load(con: duckdb.DuckDBPyConnection, report: Report, typed: pl.DataFrame, groups: list[tuple[str, str]], *,
-         submitted_by: str | None, submitted_at: dt.datetime | None = None, publish: bool = True) -> LoadResult:
-    """Load a valid file's rows in one transaction and publish the snapshot; see the module docstring."""
+         submitted_by: str | None, submitted_at: dt.datetime | None = None, publish: bool = True,
+         refresh: bool = True) -> LoadResult:
+    """Load a valid file's rows in one transaction and publish the snapshot; see the module docstring.
+    `refresh` recomputes the materialized KPI views in the same transaction (a batch may refresh once
+    at its end instead)."""
     kind = report.report
     assert kind is not None and report.valid
     with WRITE_LOCK:
@@ -108,6 +111,8 @@ def load(con: duckdb.DuckDBPyConnection, report: Report, typed: pl.DataFrame, gr
             superseded = _supersede(con, kind)
             _insert_facts(con, kind, typed)
             _store_warnings(con, report, typed, ids)
+            if refresh:
+                metrics.refresh(con)
             con.execute("commit")
         except Exception:
             con.execute("rollback")

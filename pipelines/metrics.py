@@ -30,11 +30,17 @@ STAGES = (("Emerging", 0.0), ("Developing", 40.0), ("Integrated", 70.0))
 
 @dataclass(frozen=True)
 class View:
-    """One SQL view, created from ``pipelines/sql/<name>.sql``."""
+    """One SQL view, created from ``pipelines/sql/<name>.sql``.
+
+    A ``materialized`` view is stored as a table of the same name, recomputed from the same SQL by
+    ``refresh()`` inside every load's transaction (and by ``init``): the expensive base of the KPIs is
+    computed once per load instead of once per page query. Its SQL file is still its one definition.
+    """
 
     name: str
     grain: str
     description: str
+    materialized: bool = False
 
     @property
     def path(self) -> Path:
@@ -94,13 +100,13 @@ VIEWS: tuple[View, ...] = (
          "Every agency, region and the state as (level, entity_id) with its name and population."),
     View("int_agency_quarter", "agency x quarter",
          "Additive measures per agency and quarter from the four reports, with the agency's attributes and "
-         "which reports it filed (the base of every agency, region and state KPI)."),
+         "which reports it filed (the base of every agency, region and state KPI).", materialized=True),
     View("kpi_turnover", "level x entity x quarter",
-         "Annualized peer turnover over the rolling 4 quarters ending with the quarter."),
+         "Annualized peer turnover over the rolling 4 quarters ending with the quarter.", materialized=True),
     View("kpi_retention_12m", "level x entity x quarter",
-         "12-month retention of the peers hired 12 to 24 months before the quarter end."),
+         "12-month retention of the peers hired 12 to 24 months before the quarter end.", materialized=True),
     View("kpi_scorecard", "level x entity x quarter",
-         "Every quarterly KPI at agency, region and state level in one shape (ratios of sums)."),
+         "Every quarterly KPI at agency, region and state level in one shape (ratios of sums).", materialized=True),
     View("kpi_agency_quarter", "agency x quarter",
          "Every quarterly KPI per agency, with its attributes, reports filed and the flags has_peers and "
          "bills_nothing."),
@@ -109,13 +115,13 @@ VIEWS: tuple[View, ...] = (
     View("kpi_state_quarter", "quarter",
          "Every quarterly KPI for the whole state."),
     View("kpi_integration_components", "level x entity x quarter x component",
-         "The five integration-index components: value, target, weight and sub-score (0-100)."),
+         "The five integration-index components: value, target, weight and sub-score (0-100).", materialized=True),
     View("kpi_integration_index", "level x entity x quarter",
          "Integration index (weighted mean of the available sub-scores) and stage, with every component's "
-         "value, target and sub-score beside it."),
+         "value, target and sub-score beside it.", materialized=True),
     View("kpi_workforce_by_role", "level x entity x setting x quarter x role",
          "Headcount, FTE, full-time share and vacancies by role and setting (agency_type, 'ALL' = every "
-         "setting)."),
+         "setting).", materialized=True),
     View("kpi_certification_status", "level x entity x quarter x role x status",
          "Certification status mix of peer workers, by role and for all peer roles (role = 'ALL')."),
     View("kpi_expiring_certifications", "agency x peer (action list)",
@@ -124,7 +130,7 @@ VIEWS: tuple[View, ...] = (
     View("kpi_credential_mix", "level x entity x quarter x credential",
          "Peer workers by credential (NONE = not yet credentialed), with each credential's share."),
     View("kpi_tenure_survival", "level x entity x tenure month",
-         "Kaplan-Meier survival curve of peer tenure in months since hire, with the median tenure."),
+         "Kaplan-Meier survival curve of peer tenure in months since hire, with the median tenure.", materialized=True),
     View("kpi_separation_reasons", "level x entity x quarter x reason",
          "Pareto of separation reasons over the rolling 4 quarters: count, share, cumulative share, rank."),
     View("kpi_wage_bands", "level x entity x quarter x wage band",
@@ -353,10 +359,30 @@ create or replace macro entity_of(level, agency_id, region_id) as
 
 
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)create the shared macros, then every metric view in dependency order (``create or replace``)."""
+    """(Re)create the shared macros, then every metric view in dependency order; materialized ones are
+    computed now (see ``View``)."""
     con.execute(MACROS)
+    kinds = dict(con.execute("select view_name, 'view' from duckdb_views() where not internal union all "
+                             "select table_name, 'table' from duckdb_tables()").fetchall())
     for view in VIEWS:
-        con.execute(view_sql(view.name))
+        wanted = "table" if view.materialized else "view"
+        if kinds.get(view.name, wanted) != wanted:  # a view that became materialized, or the reverse
+            con.execute(f"drop {kinds[view.name]} {view.name}")
+        con.execute(_statement(view))
+
+
+def refresh(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute every materialized view from the current facts and reference data, in dependency order."""
+    for view in VIEWS:
+        if view.materialized:
+            con.execute(_statement(view))
+
+
+def _statement(view: View) -> str:
+    sql = view_sql(view.name)
+    if view.materialized:
+        sql = sql.replace(f"create or replace view {view.name} as", f"create or replace table {view.name} as", 1)
+    return sql
 
 
 def _better(m: Metric) -> str:
@@ -385,8 +411,11 @@ def metrics_markdown() -> str:
         "  PEER_SUPERVISOR and CLINICAL_LICENSED are not peers.",
         "- Dates that depend on today use the as-of date: warehouse_settings `as_of` when set, else the",
         "  current date (view `dim_as_of`).",
-        "- Small-cell suppression (1-10 people) is applied by the dashboard for readers outside the state",
-        "  office; these views hold the unsuppressed counts.",
+        "- These views hold unsuppressed counts, for state office staff. Small-cell suppression (1-10",
+        "  people) for readers outside the state office is not part of them.",
+        "- Materialized views (" + ", ".join(f"`{v.name}`" for v in VIEWS if v.materialized) + ") are",
+        "  stored as tables of the same name, recomputed from their SQL in every load's transaction, so",
+        "  they always match the facts; the others are computed when read.",
         "",
         "## Metrics",
         "",

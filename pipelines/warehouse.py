@@ -145,8 +145,8 @@ def init(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def load_reference(con: duckdb.DuckDBPyConnection, folder: Path | None = None) -> None:
-    """Replace the reference tables with the CSV files in data/reference (state-maintained)."""
-    folder = folder or settings.REFERENCE_DIR
+    """Replace the reference tables with the CSV files in PEER_REFERENCE (default data/reference)."""
+    folder = folder or settings.reference_dir()
     for contract in REFERENCE.values():
         path = folder / f"{contract.name}.csv"
         if not path.exists():

@@ -27,6 +27,14 @@ def _ingest(con, kind, rows, name=None, **kw):
     return ingest(con, name or f"{kind}.csv", csv_bytes(rows), **kw)
 
 
+def test_a_load_refreshes_the_materialized_kpis_in_its_transaction(con):
+    assert con.execute("select count(*) from kpi_scorecard").fetchall()[0][0] == 0
+    _ingest(con, "headcount", clean_rows("headcount"))
+    fte, ratio = con.execute("select peer_fte, peer_to_clinician_ratio from kpi_scorecard where level = 'agency' "
+                             "and entity_id = 'AG0001' and quarter = '2026-Q1'").fetchall()[0]
+    assert fte == 4.5 and ratio == pytest.approx(4.5 / 9.5)  # PEER_RECOVERY_SUD 4.5 FTE; clinicians 9.5
+
+
 def test_accepted_file_becomes_one_submission_per_group_with_its_rows(con):
     outcome = _ingest(con, "headcount", clean_rows("headcount"), submitted_by="ana@agency.example")
     assert outcome.status == "loaded"

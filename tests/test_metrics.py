@@ -158,6 +158,7 @@ def load_fixture(con: duckdb.DuckDBPyConnection) -> None:
         event("AG0003", Q4, "P90", "SEPARATION", "2025-10-20", "2021-01-01", "<15", "PAY"),
     ])
     warehouse.set_setting(con, "as_of", "2026-01-15")
+    metrics.refresh(con)  # facts were inserted directly, not through a load
 
 
 @pytest.fixture(scope="module")
@@ -433,6 +434,7 @@ def extended(tmp_path: Path) -> duckdb.DuckDBPyConnection:
                                    bill("AG0002", "2025-Q3", "FFS", None, 40, 38, 2, 700.0, 5),
                                    bill("AG0002", Q4, "FFS", None, 40, 30, 10, 550.0, 5)])
     insert(connection, "headcount", [{**hc("AG0004", Q4, "FAMILY_PEER", 2, 2, 2.0, 0), "primary_funding": "GRANT"}])
+    metrics.refresh(connection)
     yield connection
     connection.close()
 
@@ -530,6 +532,7 @@ def test_missing_target_drops_the_component(con):
     con.execute("begin")
     try:
         con.execute("delete from targets where component = 'pct_certified'")
+        metrics.refresh(con)
         a1 = index_row(con, "agency", "AG0001")
         assert a1["pct_certified_score"] is None
         assert a1["index_score"] == approx((100 + 80 + 100 + 100) / 4)
@@ -562,9 +565,24 @@ def test_views_match_sql_files():
 
 def test_kpi_views_hold_no_hugeint(con):
     types = con.execute("""select table_name, column_name from information_schema.columns
-                           where data_type = 'HUGEINT' and table_name in (select view_name from duckdb_views())
-                           """).fetchall()
+                           where data_type = 'HUGEINT' and list_contains(?, table_name)""",
+                        [[v.name for v in metrics.VIEWS]]).fetchall()
     assert types == []
+
+
+def test_materialized_views_hold_exactly_what_their_sql_computes(con):
+    materialized = [v for v in metrics.VIEWS if v.materialized]
+    assert {v.name for v in materialized} >= {"int_agency_quarter", "kpi_scorecard", "kpi_integration_index"}
+    kinds = dict(con.execute("select table_name, 'table' from duckdb_tables()").fetchall())
+    for v in materialized:
+        assert kinds.get(v.name) == "table", v.name
+        con.execute(metrics.view_sql(v.name).replace(f"create or replace view {v.name} as",
+                                                     f"create or replace temp view check_{v.name} as", 1))
+        stored, computed = (con.execute(f"select count(*) from {t}").fetchall()[0][0]
+                            for t in (v.name, f"check_{v.name}"))
+        differing = con.execute(f"select count(*) from (select * from {v.name} except all "
+                                f"select * from check_{v.name})").fetchall()[0][0]
+        assert stored == computed > 0 and differing == 0, v.name
 
 
 def test_peer_roles_match_contracts(con):
@@ -587,6 +605,7 @@ def test_header_only_submission_counts_as_reported_zero(con):
     try:
         con.execute("""insert into submissions (agency_id, quarter, report, sha256, rows, status)
                        values ('AG0002', '2025-Q3', 'headcount', 'x', 0, 'accepted')""")
+        metrics.refresh(con)
         row = agency(con, "AG0002", "2025-Q3")
         assert row["headcount_reported"] is True and row["peer_headcount_count"] == 0
         assert agency(con, "AG0001", "2025-Q3")["certification_reported"] is True

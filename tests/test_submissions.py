@@ -100,7 +100,12 @@ def test_page_counts_match_the_grid_sql_and_honour_the_region_filter(demo_env):
     expected = dict(_live(demo_env, f"select state, count(*) from ({con_sql}) group by state"))
     assert shown == {s: expected.get(s, 0) for s in compliance.STATES}
     regions = _live(demo_env, "select count(*) from agencies where region_id = 'R2'")[0][0]
+    problems = next(d.value for d in at.dataframe if "state" in d.value.columns)
+    assert set(problems["state"]) <= {"late", "rejected", "missing"}
+    assert len(problems) == sum(expected.get(s, 0) for s in ("late", "rejected", "missing"))
+    at.toggle(key="cells-all").set_value(True).run()
     cells = next(d.value for d in at.dataframe if "state" in d.value.columns)
+    assert len(cells) == sum(expected.values())
     assert set(cells["region_id"]) == {"R2"} and cells["agency_id"].nunique() <= regions
     grid_html = at.get("html")[0].proto.body
     assert grid_html.count('data-state="') == sum(
