@@ -23,10 +23,29 @@ def due_days() -> int:
     return days["d"][0] if days.height and days["d"][0] is not None else compliance.DEFAULT_DUE_DAYS
 
 
-def grid(f: filters.Filters) -> pl.DataFrame:
-    """One row per active agency, quarter (in the filter range) and report, with its state."""
+def grid(f: filters.Filters, since: str | None = None, states: tuple[str, ...] = ()) -> pl.DataFrame:
+    """One row per active agency, quarter (in the filter range, from `since` if given) and report, with its
+    state; only the given `states` when some are named."""
     condition, params = f.agencies("a.")
-    return data.query(compliance.grid_sql(condition), [f.quarter_from, f.quarter_to, *params])
+    sql, params = compliance.grid_sql(condition), [max(f.quarter_from, since or ""), f.quarter_to, *params]
+    if states:
+        sql, params = f"select * from ({sql}) where list_contains(?, state)", [*params, list(states)]
+    return data.query(sql, params)
+
+
+def state_counts(f: filters.Filters) -> dict[str, int]:
+    """How many agency-quarter-report cells are in each state, over the filter range."""
+    condition, params = f.agencies("a.")
+    found = data.query(f"select state, count(*) as cells from ({compliance.grid_sql(condition)}) group by state",
+                       [f.quarter_from, f.quarter_to, *params])
+    return dict(found.iter_rows())
+
+
+def grid_since(f: filters.Filters) -> str | None:
+    """The first of the latest GRID_QUARTERS quarters of the filter range (None: no quarter in range)."""
+    recent = data.query("select quarter from dim_quarter where quarter between ? and ? order by quarter desc "
+                        "limit ?", [f.quarter_from, f.quarter_to, GRID_QUARTERS])
+    return recent["quarter"][-1] if recent.height else None
 
 
 def outstanding(f: filters.Filters) -> pl.DataFrame:
@@ -34,17 +53,16 @@ def outstanding(f: filters.Filters) -> pl.DataFrame:
     return data.query(compliance.outstanding_sql(condition), [f.quarter_from, f.quarter_to, *params])
 
 
-def counts(cells: pl.DataFrame) -> None:
+def counts(found: dict[str, int]) -> None:
     """One card per state."""
-    found = dict(cells.group_by("state").len().iter_rows())
     for column, state in zip(st.columns(len(compliance.STATES)), compliance.STATES):
         column.metric(state.capitalize(), f"{found.get(state, 0):,}", border=True)
 
 
-def heatmap(cells: pl.DataFrame) -> None:
-    """Agency x quarter x report, coloured by state; each filed cell links to its submission's history."""
-    quarters = cells["quarter"].unique().sort().to_list()[-GRID_QUARTERS:]
-    recent = cells.filter(pl.col("quarter").is_in(quarters))
+def heatmap(recent: pl.DataFrame, partial_range: bool) -> None:
+    """Agency x quarter x report of the latest quarters, coloured by state; each filed cell links to its
+    submission's history. `partial_range`: the filter range holds more quarters than are drawn."""
+    quarters = recent["quarter"].unique().sort().to_list()
     problems = (recent.group_by("agency_id")
                 .agg(pl.col("state").is_in(["late", "rejected", "missing"]).sum().alias("problems"))
                 .sort(["problems", "agency_id"], descending=[True, False]))
@@ -76,7 +94,7 @@ def heatmap(cells: pl.DataFrame) -> None:
             f'<table class="cg" aria-label="Compliance grid"><thead><tr><th></th>{head}</tr><tr><th></th>{sub}'
             f'</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
     notes = []
-    if len(quarters) < cells["quarter"].n_unique():
+    if partial_range:
         notes.append(f"the latest {GRID_QUARTERS} quarters of the range")
     if problems.height > GRID_AGENCIES:
         notes.append(f"the {GRID_AGENCIES:,} of {problems.height:,} agencies with the most late, rejected or missing "
@@ -85,11 +103,11 @@ def heatmap(cells: pl.DataFrame) -> None:
         st.caption(f"The grid shows {' and '.join(notes)}; the table below has every agency and quarter.")
 
 
-def cells_table(cells: pl.DataFrame) -> None:
+def cells_table(f: filters.Filters) -> None:
     """The grid as a table (late, rejected and missing cells unless asked for all), each cell's link opening its
     submission history."""
-    if not st.toggle("Include reports on time and not yet due", key="cells-all"):
-        cells = cells.filter(pl.col("state").is_in(["late", "rejected", "missing"]))
+    everything = st.toggle("Include reports on time and not yet due", key="cells-all")
+    cells = grid(f) if everything else grid(f, states=("late", "rejected", "missing"))
     frame = cells.select(
         "agency_id", "agency_name", "region_id", "agency_type", "quarter", "report", "state", "due_date",
         pl.col("first_accepted_at").alias("first_accepted"), "uploads",

@@ -22,16 +22,17 @@ if not f.quarter_from:
 st.caption(f"{f.describe()} · a report is due {submissions_view.due_days()} days after its quarter ends "
            "(state policy `submission_due_days`).")
 
-cells = submissions_view.grid(f)
-if cells.is_empty():
+found = submissions_view.state_counts(f)
+if not found:
     widgets.empty_state("No active agencies match the filters. Widen the region or agency type in the sidebar.")
     st.stop()
 
-submissions_view.counts(cells)
+submissions_view.counts(found)
 st.subheader("Compliance grid")
-submissions_view.heatmap(cells)
+since = submissions_view.grid_since(f)
+submissions_view.heatmap(submissions_view.grid(f, since=since), partial_range=since != f.quarter_from)
 with st.expander("Every cell as a table", icon=":material/table:"):
-    submissions_view.cells_table(cells)
+    submissions_view.cells_table(f)
 
 st.subheader("Not yet submitted")
 missing = submissions_view.outstanding(f)
