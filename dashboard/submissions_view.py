@@ -16,6 +16,8 @@ COLOURS = {"on time": "#009E73", "late": "#E69F00", "rejected": "#D55E00", "miss
 """Okabe-Ito colours; each cell also carries its state as text (tooltip and screen readers)."""
 GRID_QUARTERS = 4
 GRID_AGENCIES = 150
+TABLE_ROWS = 5000
+PROBLEMS = ("late", "rejected", "missing")
 
 
 def due_days() -> int:
@@ -23,13 +25,16 @@ def due_days() -> int:
     return days["d"][0] if days.height and days["d"][0] is not None else compliance.DEFAULT_DUE_DAYS
 
 
-def grid(f: filters.Filters, since: str | None = None, states: tuple[str, ...] = ()) -> pl.DataFrame:
+def grid(f: filters.Filters, since: str | None = None, states: tuple[str, ...] = (),
+         limit: int | None = None) -> pl.DataFrame:
     """One row per active agency, quarter (in the filter range, from `since` if given) and report, with its
-    state; only the given `states` when some are named."""
+    state; only the given `states` when some are named; the first `limit` rows when given."""
     condition, params = f.agencies("a.")
     sql, params = compliance.grid_sql(condition), [max(f.quarter_from, since or ""), f.quarter_to, *params]
     if states:
         sql, params = f"select * from ({sql}) where list_contains(?, state)", [*params, list(states)]
+    if limit is not None:
+        sql, params = f"select * from ({sql}) limit ?", [*params, limit]
     return data.query(sql, params)
 
 
@@ -106,15 +111,24 @@ def heatmap(recent: pl.DataFrame, partial_range: bool) -> None:
 def cells_table(f: filters.Filters) -> None:
     """The grid as a table (late, rejected and missing cells unless asked for all), each cell's link opening its
     submission history."""
-    everything = st.toggle("Include reports on time and not yet due", key="cells-all")
-    cells = grid(f) if everything else grid(f, states=("late", "rejected", "missing"))
-    frame = cells.select(
+    states = () if st.toggle("Include reports on time and not yet due", key="cells-all") else PROBLEMS
+    cells = grid(f, states=states, limit=TABLE_ROWS + 1)
+    if cells.height > TABLE_ROWS:
+        st.caption(f"The first {TABLE_ROWS:,} cells are listed; the full list is in the CSV below.")
+        st.download_button("Download every cell (CSV)",
+                           lambda: widgets.csv_bytes(_cells_frame(grid(f, states=states))),
+                           file_name="submission-compliance-all.csv", mime="text/csv", key="dl-all-cells",
+                           icon=":material/download:", on_click="ignore")
+    widgets.table(_cells_frame(cells.head(TABLE_ROWS)), "submission-compliance", column_config={
+        "history": st.column_config.LinkColumn("history", display_text=r"submission=(\d+)")})
+
+
+def _cells_frame(cells: pl.DataFrame) -> pl.DataFrame:
+    return cells.select(
         "agency_id", "agency_name", "region_id", "agency_type", "quarter", "report", "state", "due_date",
         pl.col("first_accepted_at").alias("first_accepted"), "uploads",
         pl.when(pl.col("submission_id").is_not_null())
         .then(pl.format("?submission={}", pl.col("submission_id"))).alias("history"))
-    widgets.table(frame, "submission-compliance", column_config={
-        "history": st.column_config.LinkColumn("history", display_text=r"submission=(\d+)")})
 
 
 def history(submission_id: int) -> None:

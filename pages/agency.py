@@ -25,7 +25,8 @@ if st.query_params.get("agency") != agency_id:
 
 info = queries.agency_info(agency_id).row(0, named=True)
 st.title(info["name"])
-st.caption(f"{agency_id} · {info['region_name']} ({info['region_id']}) · {filters.type_label(info['agency_type'])} · "
+st.caption(f"{agency_id} · {info['region_name']} ({info['region_id']}) · "
+           f"{filters.type_label(info['agency_type'])} · "
            f"{info['local_authority']} · {info['ownership']} · reports to {info['contact_email']}")
 
 series = queries.agency_scorecard(agency_id)

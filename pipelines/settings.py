@@ -21,7 +21,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "PEER_FINDINGS_DETAIL_CAP": ("10000", "Findings listed row by row per rule; beyond it, counts and a sample."),
     "PEER_SQL_TIMEOUT_S": ("5", "Seconds an analyst's SQL query may run before it is stopped."),
     "PEER_SQL_MAX_ROWS": ("10000", "Rows an analyst's SQL query returns at most; beyond it the result is cut."),
-    "PEER_REFERENCE": ("data/reference", "Folder of the state-maintained reference CSVs, reloaded by init and at app start."),
+    "PEER_REFERENCE": ("data/reference",
+                       "Folder of the state-maintained reference CSVs, reloaded by init and at app start."),
     "PEER_ORIGINALS": ("", "Folder keeping every uploaded file (accepted or rejected) by sha256; empty means "
                        "originals/ beside the warehouse file."),
 }
