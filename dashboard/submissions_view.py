@@ -72,10 +72,9 @@ def heatmap(recent: pl.DataFrame, partial_range: bool) -> None:
                 .agg(pl.col("state").is_in(["late", "rejected", "missing"]).sum().alias("problems"))
                 .sort(["problems", "agency_id"], descending=[True, False]))
     drawn = problems.head(GRID_AGENCIES)["agency_id"]
-    shown = recent.filter(pl.col("agency_id").is_in(drawn.implode()))
-    if problems.height > GRID_AGENCIES:  # the agencies with the most late, rejected or missing reports first
-        shown = shown.join(problems, on="agency_id").sort(["problems", "agency_id"], descending=[True, False],
-                                                           maintain_order=True).drop("problems")
+    shown = (recent.filter(pl.col("agency_id").is_in(drawn.implode()))  # the most problems first
+             .join(problems, on="agency_id").sort(["problems", "agency_id"], descending=[True, False],
+                                                  maintain_order=True).drop("problems"))
     classes = {state: f"s{i}" for i, state in enumerate(COLOURS)}
     style = "".join(f".cg .{classes[s]}{{background:{c}}}" for s, c in COLOURS.items()) + (
         ".cg{border-collapse:collapse;font-size:12px}.cg td{width:16px;height:18px;border:1px solid #fff;padding:0}"

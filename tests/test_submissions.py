@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,14 @@ def test_page_history_of_a_submission_is_linkable(demo_env):
 def test_page_unknown_submission_says_so(demo_env):
     at = _page({"submission": "999999"})
     assert "no submission #999999" in at.info[0].value
+
+
+def test_grid_draws_the_agencies_with_late_or_missing_reports_first(demo_env):
+    at = _page()
+    rows = re.findall(r"<tr><th title=\"[^\"]*\">(AG\d+)</th>", at.get("html")[0].proto.body)
+    recent = "('2025-Q4', '2026-Q1', '2026-Q2', '2026-Q3')"
+    sql = compliance.grid_sql().replace("between ? and ?", f"in {recent}")
+    troubled = {a for (a,) in _live(demo_env, f"select distinct agency_id from ({sql}) "
+                                              "where state in ('late', 'rejected', 'missing')")}
+    assert {"AG0067", "AG0082"} <= troubled  # the demo's late and missing submitters
+    assert set(rows[:len(troubled)]) == troubled and len(rows) > len(troubled)
