@@ -10,6 +10,7 @@ import polars as pl
 
 from dashboard.data import query
 from dashboard.filters import Filters
+from pipelines import compliance
 
 
 
@@ -298,8 +299,6 @@ def billing_codes(f: Filters, quarter: str) -> pl.DataFrame:
 
 def late_or_missing(f: Filters, quarter: str) -> pl.DataFrame:
     """Agencies whose reports for `quarter` came in late or are missing (per the submission compliance rules)."""
-    from pipelines import compliance
-
     condition, params = f.agencies("a.")
     return query("select agency_id, agency_name, region_id, state, string_agg(report, ', ' order by report) as "
                  f"reports, any_value(due_date) as due_date from ({compliance.grid_sql(condition)}) "
