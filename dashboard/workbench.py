@@ -13,7 +13,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import widgets
-from pipelines import catalog, sandbox, settings
+from pipelines import catalog, sandbox, sandbox_process, settings
 
 EDITOR = "sql_text"
 PARAM = "sql_param_"
@@ -45,7 +45,7 @@ def _run(sql: str, params: tuple, key: tuple, timeout_s: float, max_rows: int) -
     """Results and refusals alike are cached per snapshot, so other clicks on the page do not rerun the query
     (the Run button does)."""
     try:
-        result = sandbox.run(sql, params=dict(params), timeout_s=timeout_s, max_rows=max_rows)
+        result = sandbox_process.run(sql, params=dict(params), timeout_s=timeout_s, max_rows=max_rows)
     except sandbox.Refused as exc:
         return {"error": str(exc), "code": exc.code}
     return {"frame": result.frame, "truncated": result.truncated, "seconds": result.seconds}

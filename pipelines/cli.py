@@ -238,13 +238,13 @@ def query(sql: str = typer.Argument(..., help="One read-only SQL statement (name
                                                   "(default PEER_SQL_TIMEOUT_S; may only lower it)."),
           param: list[str] = typer.Option([], "--param", help="A named parameter's value, NAME=VALUE.")) -> None:
     """Run read-only SQL on the published snapshot (sandboxed). A refused statement exits 1 with the reason."""
-    from pipelines import sandbox
+    from pipelines import sandbox, sandbox_process
 
     max_rows = min(max_rows, settings.sql_max_rows()) if max_rows else settings.sql_max_rows()
     timeout = min(timeout, settings.sql_timeout_s()) if timeout else settings.sql_timeout_s()
     params = dict(p.split("=", 1) for p in param if "=" in p)
     try:
-        result = sandbox.run(sql, max_rows=max_rows, timeout_s=timeout, params=params)
+        result = sandbox_process.run(sql, max_rows=max_rows, timeout_s=timeout, params=params)
     except sandbox.Refused as exc:
         err.print(f"[red]Refused:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc

@@ -7,6 +7,8 @@ Four layers, after Datasette:
    its parse tree checked for file readers and SQL hidden in strings (`query('...')`);
 3. a time limit, enforced by interrupting the query;
 4. a row cap (one more row is fetched to know it was hit).
+The workbench and `query` run it in a child process (`pipelines.sandbox_process`), where the operating
+system also bounds the query's memory and kills it one second after the time limit.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines import catalog, sandbox, settings
+from pipelines import catalog, sandbox, sandbox_process, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 secret_frame = pl.DataFrame({"password": ["hunter2"]})  # a Python variable a replacement scan could reach
@@ -342,3 +342,29 @@ def test_limits_and_analyst_docs_stay_in_sync():
     assert named and named <= known, named - known  # no view the warehouse does not have
     for path in re.findall(r"queries/([a-z_]+)\.sql", guide):
         assert (catalog.QUERIES_DIR / f"{path}.sql").exists(), path
+
+
+# --- the query process: the operating system enforces the limits ------------------------------------------
+
+def test_the_query_process_answers_like_the_in_process_sandbox(snap):
+    sql = "select region_id, count(*) as agencies from agencies group by 1 order by 1"
+    isolated = sandbox_process.run(sql)
+    assert isolated.rows == sandbox.run(sql).rows and isolated.columns == ["region_id", "agencies"]
+    with pytest.raises(sandbox.Refused, match="exactly one statement") as refused:
+        sandbox_process.run("select 1; select 2")
+    assert refused.value.code == "refused"
+
+
+def test_a_query_that_ignores_the_interrupt_is_killed_within_the_limit_plus_one_second(snap):
+    started = time.perf_counter()  # DuckDB checks interrupts between chunks; this one ran 28 s past a 5 s interrupt
+    with pytest.raises(sandbox.Refused, match="1 s time limit") as refused:
+        sandbox_process.run("select max(repeat('x', 100000000)) from range(1000000)", timeout_s=1.0)
+    assert refused.value.code == "timeout"
+    assert time.perf_counter() - started < 1.0 + sandbox_process.GRACE_S + 0.5
+
+
+def test_a_query_process_out_of_memory_is_refused_and_the_caller_lives_on(snap):
+    with pytest.raises(sandbox.Refused, match="more memory") as refused:
+        sandbox_process.run("select list(range) from range(1000000)", address_space=400 << 20)
+    assert refused.value.code == "memory"
+    assert sandbox_process.run("select 42 as answer").rows == [(42,)]
