@@ -149,16 +149,11 @@ def steps(frame: pl.DataFrame, x: str, y: str, colour: str | None, title: str, s
 
 def ranked(frame: pl.DataFrame, category: str, value: str, key_field: str, focused: str | None, title: str,
            subtitle: str, value_title: str, value_format: str = ",.1f") -> alt.Chart:
-    """Horizontal bars in the frame's order; the `focused` row stands out; a click selects `key_field`."""
+    """`bars` in which the `focused` row stands out and a click selects `key_field` (selection "pick")."""
     pick = alt.selection_point(name="pick", fields=[key_field], on="click")
     colour = alt.condition(alt.datum[key_field] == (focused or ""), alt.value(PALETTE[1]), alt.value(PALETTE[0]))
-    return (_titled(frame, title, subtitle).mark_bar().add_params(pick)
-            .encode(y=alt.Y(f"{category}:N", title=None, sort=None),
-                    x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=value_format)),
-                    color=colour,
-                    tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", title=value_title,
-                                                                        format=value_format)])
-            .properties(height=90 + 34 * frame.height))
+    return (bars(frame, category, value, title, subtitle, value_title, value_format=value_format)
+            .add_params(pick).encode(color=colour))
 
 
 def grouped(frame: pl.DataFrame, category: str, value: str, group: str, title: str, subtitle: str,

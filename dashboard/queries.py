@@ -218,22 +218,27 @@ def certified_by_region_and_role(quarter: str) -> pl.DataFrame:
 
 # --- retention --------------------------------------------------------------------------------------
 
+def _state_and_regions(f: Filters, alias: str) -> tuple[str, list]:
+    """The state's rows and every region's (or only the chosen region's) of a level view."""
+    if f.region:
+        return f"{alias}.level = 'state' or ({alias}.level = 'region' and {alias}.entity_id = ?)", [f.region]
+    return f"{alias}.level in ('state', 'region')", []
+
+
 def place_trend(f: Filters, view: str, column: str) -> pl.DataFrame:
     """A level view's measure per quarter for every region (or the chosen one) and the state."""
-    where, params = f.quarters("v.quarter")
-    region = "v.level = 'region'" + (" and v.entity_id = ?" if f.region else "")
+    where, params = _and(_state_and_regions(f, "v"), f.quarters("v.quarter"))
     return query(f"select e.entity_name as place, v.quarter, round(v.{column}, 1) as value from {view} v "
-                 "join dim_entity e using (level, entity_id) "
-                 f"where (v.level = 'state' or ({region})) and {where} and v.{column} is not null "
-                 "order by v.quarter_ordinal, v.level desc, v.entity_id", ([f.region] if f.region else []) + params)
+                 f"join dim_entity e using (level, entity_id) where {where} and v.{column} is not null "
+                 "order by v.quarter_ordinal, v.level desc, v.entity_id", params)
 
 
 def survival(f: Filters) -> pl.DataFrame:
-    region = "s.level = 'region'" + (" and s.entity_id = ?" if f.region else "")
+    where, params = _state_and_regions(f, "s")
     return query("select e.entity_name as place, s.tenure_month, round(s.still_employed_pct, 1) as "
                  "still_employed_pct, s.median_tenure_months, s.spells_count from kpi_tenure_survival s "
-                 f"join dim_entity e using (level, entity_id) where (s.level = 'state' or ({region})) "
-                 "order by s.level desc, s.entity_id, s.tenure_month", [f.region] if f.region else [])
+                 f"join dim_entity e using (level, entity_id) where {where} "
+                 "order by s.level desc, s.entity_id, s.tenure_month", params)
 
 
 def separation_reasons(f: Filters, quarter: str) -> pl.DataFrame:
