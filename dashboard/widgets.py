@@ -41,12 +41,15 @@ def png(chart_obj: alt.TopLevelMixin) -> bytes:
 def chart(chart_obj: alt.TopLevelMixin, frame: pl.DataFrame, name: str, as_of: str, **kwargs):
     """An Altair chart, its as-of date, its data as CSV and the picture as PNG (rendered on click)."""
     shown = st.altair_chart(chart_obj, width="stretch", **kwargs)
-    note, csv_col, png_col = st.columns([4, 1, 1])
+    note, buttons = st.columns([3, 2], vertical_alignment="center")
     note.caption(f"Data as of {as_of}. Source: accepted quarterly agency reports.")
-    csv_col.download_button("Data (CSV)", lambda: csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv",
-                            key=f"dl-chart-{name}", icon=":material/download:", on_click="ignore")
-    png_col.download_button("Chart (PNG)", lambda: png(chart_obj), file_name=f"{name}.png", mime="image/png",
-                            key=f"png-chart-{name}", icon=":material/image:", on_click="ignore")
+    with buttons.container(horizontal=True, horizontal_alignment="right"):
+        st.download_button("CSV", lambda: csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv",
+                           key=f"dl-chart-{name}", icon=":material/download:", on_click="ignore",
+                           help="The data behind this chart")
+        st.download_button("PNG", lambda: png(chart_obj), file_name=f"{name}.png", mime="image/png",
+                           key=f"png-chart-{name}", icon=":material/image:", on_click="ignore",
+                           help="This chart as a picture")
     return shown
 
 
