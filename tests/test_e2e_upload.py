@@ -60,9 +60,11 @@ def test_new_user_fixes_a_file_and_sees_it_on_the_grid(page, upload_app, tmp_pat
                   "trained_peer_supervisors": "1"}
     wrong = fill(tmp_path / "AG0042-headcount.csv", [peers, coach, supervisor])
 
-    page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Agency", exact=True)).click()
+    agency = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Agency", exact=True))
+    agency.click()
     page.keyboard.type("AG0042")
-    page.keyboard.press("Enter")
+    page.get_by_role("option", name=re.compile("^AG0042")).click()  # wait for the option, not a fixed delay
+    expect(page.get_by_role("combobox", name="Agency")).to_have_value(re.compile("^AG0042"))
     _settled(page)
     page.locator('input[type="file"]').set_input_files(str(wrong))
     expect(page.get_by_text("Rejected: nothing was loaded")).to_be_visible(timeout=60_000)
