@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import filters
+from dashboard import auth, filters
 from pipelines import gx_runner
 
 st.set_page_config(page_title="Peer workforce oversight", page_icon=":material/diversity_3:", layout="wide")
@@ -16,35 +16,35 @@ def _warm_validation() -> None:
     threading.Thread(target=gx_runner.warm_up, daemon=True).start()
 
 
+if not auth.provider_configured() and not auth.demo():
+    st.error(auth.REFUSAL, icon=":material/lock:")
+    st.stop()
+
 _warm_validation()
 
-PAGES = {
-    "Overview": [
-        st.Page("pages/overview.py", title="State overview", icon=":material/dashboard:", default=True),
-    ],
-    "Regions and organizations": [
-        st.Page("pages/regions.py", title="Regions", icon=":material/map:"),
-        st.Page("pages/organizations.py", title="Organizations", icon=":material/apartment:"),
-        st.Page("pages/agency.py", title="Agency profile", icon=":material/badge:", url_path="agency"),
-    ],
-    "Workforce": [
-        st.Page("pages/certification.py", title="Certification", icon=":material/workspace_premium:"),
-        st.Page("pages/retention.py", title="Retention", icon=":material/group:"),
-    ],
-    "Financing": [
-        st.Page("pages/billing.py", title="Medicaid billing", icon=":material/payments:"),
-    ],
-    "Data": [
-        st.Page("pages/upload.py", title="Upload a report", icon=":material/upload_file:"),
-        st.Page("pages/submissions.py", title="Submissions", icon=":material/fact_check:"),
-        st.Page("pages/sql.py", title="SQL workbench", icon=":material/terminal:", url_path="sql"),
-    ],
-    "Reference": [
-        st.Page("pages/definitions.py", title="Metric definitions", icon=":material/menu_book:"),
-    ],
+SECTIONS = {
+    "Overview": [("overview", "State overview", ":material/dashboard:")],
+    "Regions and organizations": [("regions", "Regions", ":material/map:"),
+                                  ("organizations", "Organizations", ":material/apartment:"),
+                                  ("agency", "Agency profile", ":material/badge:")],
+    "Workforce": [("certification", "Certification", ":material/workspace_premium:"),
+                  ("retention", "Retention", ":material/group:")],
+    "Financing": [("billing", "Medicaid billing", ":material/payments:")],
+    "Data": [("upload", "Upload a report", ":material/upload_file:"),
+             ("submissions", "Submissions", ":material/fact_check:"),
+             ("sql", "SQL workbench", ":material/terminal:")],
+    "Reference": [("definitions", "Metric definitions", ":material/menu_book:")],
+    "Administration": [("audit", "Audit trail", ":material/policy:")],
 }
 
-navigation = st.navigation(PAGES)
-filters.sidebar()
+viewer = auth.identify()
+pages = {section: [st.Page(f"pages/{key}.py", title=title, icon=icon, url_path=None if key == "overview" else key,
+                   default=key == "overview")
+                   for key, title, icon in entries if auth.allowed(key, viewer)]
+         for section, entries in SECTIONS.items()}
+navigation = st.navigation({section: entries for section, entries in pages.items() if entries})
+auth.sidebar(viewer)
+filters.sidebar(None if viewer.is_state else viewer.agencies)
 st.sidebar.caption("State behavioral health authority · peer workforce integration")
+auth.banner(viewer)
 navigation.run()

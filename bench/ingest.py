@@ -56,7 +56,7 @@ def run_ingest(file: Path, db: Path, reference: Path) -> dict:
         warehouse.load_reference(con, reference)
     rss_before = peak_rss_mb()
     t0 = time.perf_counter()
-    outcome = ingest(con, file, submitted_by="bench", publish=False, refresh=False)
+    outcome = ingest(con, file, submitted_by="bench", role=None, publish=False, refresh=False)
     total = time.perf_counter() - t0
     t1 = time.perf_counter()
     if outcome.status == "loaded":  # what ingest(refresh=True) adds inside the load transaction

@@ -23,6 +23,7 @@ class Filters:
     region: str | None  # region_id, or None for the whole state
     region_name: str | None
     agency_type: str | None  # agencies.agency_type, or None for every type
+    scope: tuple[str, ...] | None = None  # the agencies whose own rows the viewer may see; None: every agency
 
     @property
     def level(self) -> str:
@@ -47,8 +48,12 @@ class Filters:
         return f"{column} between ? and ?", [self.quarter_from, self.quarter_to]
 
     def agencies(self, prefix: str = "") -> tuple[str, list]:
-        """SQL condition + params for agency rows in the chosen region and of the chosen type."""
+        """SQL condition + params for agency rows in the chosen region and of the chosen type, within the
+        viewer's scope (an agency submitter's own agencies; none for the public)."""
         parts, params = ["true"], []
+        if self.scope is not None:
+            parts.append(f"list_contains(?::varchar[], {prefix}agency_id)")
+            params.append(list(self.scope))
         if self.region:
             parts.append(f"{prefix}region_id = ?")
             params.append(self.region)
@@ -118,8 +123,9 @@ def _seed_from_url(regions: dict[str, str], types: list[str]) -> None:
         st.session_state["filter_ignored"] = ignored
 
 
-def sidebar() -> Filters:
-    """Render the global filters in the sidebar, sync them to the URL, and return them."""
+def sidebar(scope: tuple[str, ...] | None) -> Filters:
+    """Render the global filters in the sidebar, sync them to the URL, and return them (within `scope`,
+    the agencies the viewer may see row by row)."""
     quarters, regions, types = _options()
     _seed_from_url(regions, types)
     with st.sidebar:
@@ -137,7 +143,7 @@ def sidebar() -> Filters:
                                    format_func=type_label)
         if st.session_state.get("filter_ignored"):
             st.warning("Ignored unknown filter values in the link: " + ", ".join(st.session_state["filter_ignored"]))
-    chosen = Filters(start, end, region, regions.get(region), agency_type)
+    chosen = Filters(start, end, region, regions.get(region), agency_type, scope)
     _write_url(chosen, quarters)
     st.session_state["filters"] = chosen
     return chosen
@@ -156,5 +162,6 @@ def _write_url(f: Filters, quarters: list[str]) -> None:
 
 
 def current() -> Filters:
-    """The filters app.py rendered for this run (pages call this, never the widgets)."""
-    return st.session_state.get("filters") or Filters(None, None, None, None, None)
+    """The filters app.py rendered for this run (pages call this, never the widgets); without them, no
+    agency's own rows."""
+    return st.session_state.get("filters") or Filters(None, None, None, None, None, ())

@@ -3,7 +3,9 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, data, filters, kpis, queries, widgets
+from dashboard import auth, charts, data, filters, kpis, queries, widgets
+
+viewer = auth.require("agency")
 
 f = filters.current()
 options = queries.agency_options(filters.Filters(None, None, None, None, None))

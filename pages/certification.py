@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from dashboard import charts, data, filters, queries, widgets
+from dashboard import auth, charts, data, filters, queries, widgets
+
+viewer = auth.require("certification")
 
 f = widgets.titled("Certification")
 

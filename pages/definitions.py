@@ -3,8 +3,10 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import widgets
+from dashboard import auth, widgets
 from pipelines.metrics import METRICS
+
+viewer = auth.require("definitions")
 
 st.title("Metric definitions")
 st.caption("Every number on these pages is one SQL view in the warehouse; analysts read the same views.")

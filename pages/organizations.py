@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from dashboard import data, queries, widgets
+from dashboard import auth, data, queries, widgets
+
+viewer = auth.require("organizations")
 
 f = widgets.titled("Organizations")
 

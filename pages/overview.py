@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from dashboard import charts, data, filters, kpis, queries, widgets
+from dashboard import auth, charts, data, filters, kpis, queries, widgets
+
+viewer = auth.require("overview")
 
 f = filters.current()
 st.title("Peer workforce integration: state overview" if not f.region else f"Peer workforce integration: {f.place}")

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from dashboard import charts, data, queries, widgets
+from dashboard import auth, charts, data, queries, widgets
+
+viewer = auth.require("regions")
 
 f = widgets.titled("Regions")
 

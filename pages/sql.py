@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from dashboard import workbench
+from dashboard import auth, workbench
 from pipelines import settings
+
+viewer = auth.require("sql")
 
 st.title("SQL workbench")
 st.caption(f"Read-only SQL (DuckDB dialect) on the published snapshot of the warehouse. One statement per run, "

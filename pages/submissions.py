@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from dashboard import filters, submissions_view, widgets
+from dashboard import auth, filters, submissions_view, widgets
+
+viewer = auth.require("submissions")
 
 st.title("Submissions")
 chosen = st.query_params.get("submission")

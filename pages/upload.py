@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from dashboard import upload_view, widgets
+from dashboard import auth, upload_view, widgets
+
+viewer = auth.require("upload")
 
 st.title("Upload a quarterly report")
 st.caption("Choose your agency and the quarter, then upload one of the four reports as CSV or Excel (.xlsx). "

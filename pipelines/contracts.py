@@ -180,6 +180,8 @@ REPORTS: dict[str, Contract] = {
     ),
 }
 
+USER_ROLES = ("state_admin", "state_analyst", "state_viewer", "agency_submitter", "public")
+
 REFERENCE: dict[str, Contract] = {
     "regions": Contract("regions", "Regions", "Planning regions of the state.", (
         Column("region_id", "str", "Region identifier.", example="R1"),
@@ -227,6 +229,17 @@ REFERENCE: dict[str, Contract] = {
         Column("target", "float", "Value that earns the full 100 points.", min=0),
         Column("weight", "float", "Weight of the component in the index.", min=0),
     ), key=("component",)),
+    "user_roles": Contract("user_roles", "User roles", "Who may see what: one row per person and role (and, for "
+                           "agency submitters, per agency they report for). Anyone signed in who is not listed "
+                           "is treated as public.", (
+        Column("principal", "str", "The person's email, or their OIDC subject (sub) when the provider gives no "
+               "email. Matched case-insensitively.", example="analyst@state.example"),
+        Column("role", "str", "state_admin, state_analyst, state_viewer, agency_submitter or public.",
+               allowed=USER_ROLES),
+        Column("agency_id", "str", "For agency_submitter: an agency they report for (one row per agency); "
+               "empty for other roles.", required=False, pattern=AGENCY_ID_PATTERN),
+        Column("name", "str", "Display name.", required=False),
+    ), key=("principal", "agency_id")),
     "policy": Contract("policy", "Policy settings", "State policy switches used by validation and reporting.", (
         Column("setting", "str", "Setting name."),
         Column("value", "str", "Setting value."),

@@ -190,6 +190,16 @@ TARGETS: list[tuple[str, str, str, str]] = [
      "Medicaid for peer services (higher is better)", "80", "1"),
 ]
 
+DEMO_USERS: list[tuple[str, str, str, str]] = [
+    # One identity per role for demo mode's role switcher (and the sign-in tests).
+    ("admin@state.example", "state_admin", "", "Dana Okafor (state administrator)"),
+    ("analyst@state.example", "state_analyst", "", "Lee Marsh (state analyst)"),
+    ("viewer@state.example", "state_viewer", "", "Ana Ruiz (state program staff)"),
+    ("submitter@fairstead.example", "agency_submitter", "AG0042", "Sam Patel (Nordale and Fairstead reports)"),
+    ("submitter@fairstead.example", "agency_submitter", "AG0101", "Sam Patel (Nordale and Fairstead reports)"),
+    ("public@example.org", "public", "", "Pat Public (signed-in member of the public)"),
+]
+
 POLICY: list[tuple[str, str, str]] = [
     ("certification_required_for_billing", "true",
      "Medicaid peer units billed in a quarter in which the agency has no CERTIFIED_ACTIVE or PROVISIONAL peer "
@@ -986,6 +996,7 @@ def _write_reference(folder: Path, regions: list[dict[str, Any]], ag: dict[str, 
     _write_rows(folder / "billing_codes.csv", REFERENCE["billing_codes"].names, codes)
     _write_rows(folder / "targets.csv", REFERENCE["targets"].names, TARGETS)
     _write_rows(folder / "policy.csv", REFERENCE["policy"].names, POLICY)
+    _write_rows(folder / "user_roles.csv", REFERENCE["user_roles"].names, DEMO_USERS)
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ def build_demo(db: Path | None = None, progress: Progress | None = None, sample_
         for entry in entries:
             outcome = ingest(con, sample_dir / entry["file"], submitted_by=entry["submitted_by"],
                              submitted_at=dt.datetime.fromisoformat(entry["submitted_at"]), publish=False,
-                             refresh=False)
+                             refresh=False, role=None)  # the synthetic history is not audited
             summary[outcome.status] += 1
             summary["submissions"] += len(outcome.load.submission_ids) if outcome.status == "loaded" else 0
             summary["rows"] += outcome.load.rows

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from pipelines import audit
 from pipelines.loading import LoadResult, load, record_rejection
 from pipelines.validation import Validated, validate
 from pipelines.warehouse import WRITE_LOCK
@@ -31,11 +33,11 @@ class Outcome:
 def ingest(con: duckdb.DuckDBPyConnection, path: Path | str, data: bytes | None = None, *, kind: str | None = None,
            agency: str | None = None, quarter: str | None = None, submitted_by: str | None = None,
            submitted_at: dt.datetime | None = None, publish: bool = True, refresh: bool = True,
-           on_stage: Callable[[str], None] | None = None) -> Outcome:
+           role: str | None = "cli", on_stage: Callable[[str], None] | None = None) -> Outcome:
     """Validate a file against the warehouse and load it, or record it as rejected (writing no facts)."""
     validated = validate(path, data, kind=kind, agency=agency, quarter=quarter, con=con, on_stage=on_stage)
     return Outcome(validated, submit(con, validated, agency=agency, quarter=quarter, submitted_by=submitted_by,
-                                     submitted_at=submitted_at, publish=publish, refresh=refresh,
+                                     submitted_at=submitted_at, publish=publish, refresh=refresh, role=role,
                                      on_stage=on_stage))
 
 
@@ -47,24 +49,49 @@ def agency_version(con: duckdb.DuckDBPyConnection, agencies: list[str]) -> int:
 
 def submit(con: duckdb.DuckDBPyConnection, validated: Validated, *, agency: str | None = None,
            quarter: str | None = None, submitted_by: str | None = None, submitted_at: dt.datetime | None = None,
-           publish: bool = True, refresh: bool = True, based_on: int | None = None,
+           publish: bool = True, refresh: bool = True, based_on: int | None = None, role: str | None = "cli",
            on_stage: Callable[[str], None] | None = None) -> LoadResult:
     """Load an already validated file, or record it as rejected (writing no facts).
 
     `based_on` is agency_version() when the file was validated: if another load for those agencies
     happened since, the cross-report checks are out of date and Stale is raised (nothing written).
+    The outcome goes to the audit trail as `submitted_by` acting in `role` (None: not audited, for the
+    demo loader's synthetic history).
     """
     report = validated.report
     if not report.valid or validated.typed is None:
         group = validated.groups[0] if len(validated.groups) == 1 else (agency, quarter)
         sid = record_rejection(con, report, agency=group[0], quarter=group[1], submitted_by=submitted_by,
                                submitted_at=submitted_at)
-        return LoadResult("rejected", [sid])
-    if on_stage:
-        on_stage("loading")
-    with WRITE_LOCK:
-        if based_on is not None and agency_version(con, sorted({a for a, _ in validated.groups})) != based_on:
-            raise Stale("Another report for this agency was loaded while this file was being checked. "
-                        "Check the file again, then submit.")
-        return load(con, report, validated.typed, validated.groups, submitted_by=submitted_by,
-                    submitted_at=submitted_at, publish=publish, refresh=refresh)
+        result = LoadResult("rejected", [sid])
+    else:
+        if on_stage:
+            on_stage("loading")
+        with WRITE_LOCK:
+            if based_on is not None and agency_version(con, sorted({a for a, _ in validated.groups})) != based_on:
+                raise Stale("Another report for this agency was loaded while this file was being checked. "
+                            "Check the file again, then submit.")
+            result = load(con, report, validated.typed, validated.groups, submitted_by=submitted_by,
+                          submitted_at=submitted_at, publish=publish, refresh=refresh)
+    if role is not None:
+        _audit(con, validated, result, submitted_by, role)
+    return result
+
+
+def _audit(con: duckdb.DuckDBPyConnection, validated: Validated, result: LoadResult, actor: str | None,
+           role: str) -> None:
+    report = validated.report
+    what = f"{report.report or 'unknown report'} · {report.file} · " + ", ".join(
+        f"{a} {q}" for a, q in validated.groups[:5]) + (" …" if len(validated.groups) > 5 else "")
+    ids = ", ".join(f"#{i}" for i in result.submission_ids) or None
+    actor = actor or (f"cli:{getpass.getuser()}" if role == "cli" else "unknown")
+    if result.status == "rejected":
+        audit.record(con, actor, role, "upload_rejected", ids,
+                     f"{what} · {len(report.errors)} errors, {len(report.warnings)} warnings")
+    elif result.status == "unchanged":
+        audit.record(con, actor, role, "upload_unchanged", None, f"{what} · identical to the current submission")
+    else:
+        audit.record(con, actor, role, "upload_accepted", ids, f"{what} · {result.rows} rows")
+        if result.superseded_ids:
+            audit.record(con, actor, role, "replacement", ids, "replaces " + ", ".join(
+                f"#{i}" for i in result.superseded_ids))

@@ -23,6 +23,9 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "PEER_SQL_MAX_ROWS": ("10000", "Rows an analyst's SQL query returns at most; beyond it the result is cut."),
     "PEER_REFERENCE": ("data/reference",
                        "Folder of the state-maintained reference CSVs, reloaded by init and at app start."),
+    "PEER_AUDIT": ("", "The audit log's DuckDB file; empty means audit.duckdb beside the warehouse file."),
+    "PEER_DEMO_MODE": ("on", "on: without a sign-in provider the app runs as a demo (banner, role switcher). "
+                       "off: without a provider the app refuses to start."),
     "PEER_ORIGINALS": ("", "Folder keeping every uploaded file (accepted or rejected) by sha256; empty means "
                        "originals/ beside the warehouse file."),
 }
@@ -52,6 +55,15 @@ def snapshot_path() -> Path:
 def originals_dir() -> Path:
     """Where uploaded files are kept; by default beside the warehouse (data/originals/)."""
     return _path("PEER_ORIGINALS") if get("PEER_ORIGINALS") else db_path().parent / "originals"
+
+
+def audit_path(warehouse: Path | None = None) -> Path:
+    """The audit log's file; by default audit.duckdb beside the warehouse it records."""
+    return _path("PEER_AUDIT") if get("PEER_AUDIT") else (warehouse or db_path()).parent / "audit.duckdb"
+
+
+def demo_mode() -> bool:
+    return get("PEER_DEMO_MODE").strip().lower() not in ("off", "0", "false", "no")
 
 
 def as_of() -> dt.date:

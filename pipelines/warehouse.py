@@ -11,7 +11,7 @@ import duckdb
 from pipelines import settings
 from pipelines.contracts import REFERENCE, REPORTS, Contract
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 WRITE_LOCK = threading.RLock()
 """Serialises writers inside one process (DuckDB serialises nothing across our cursors for us)."""
 
@@ -26,7 +26,11 @@ def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBP
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only)
+        if not read_only:  # the audit log lives in a file of its own, next to the warehouse
+            audit_file = settings.audit_path(path)
+            con.execute(f"attach if not exists '{audit_file.as_posix().replace(chr(39), chr(39) * 2)}' as audit")
+        return con
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             holder = re.search(r"PID (\d+)", str(exc))
@@ -115,7 +119,7 @@ def init(con: duckdb.DuckDBPyConnection) -> int:
 
     Returns the schema version found before the upgrade (0 for a new file).
     """
-    from pipelines import metrics  # views depend on tables created here
+    from pipelines import audit, metrics  # views depend on tables created here; audit on WRITE_LOCK
 
     with WRITE_LOCK:
         found = schema_version(con)
@@ -141,6 +145,7 @@ def init(con: duckdb.DuckDBPyConnection) -> int:
         except Exception:
             con.execute("rollback")
             raise
+        con.execute(audit.DDL)  # its own transaction: one transaction writes one attached database
     return found
 
 

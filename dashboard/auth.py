@@ -1,0 +1,152 @@
+"""Who is looking: sign-in through the OIDC provider in secrets.toml (st.login), or demo mode without one.
+
+The Viewer (pipelines.access) is worked out once per run in app.py, from the sign-in alone; pages call
+require() for it, which refuses a page the role does not open even when the address names it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import data
+from pipelines import access, audit, settings
+from pipelines.access import PUBLIC, STATE_ROLES, Viewer
+
+EVERYONE = frozenset({*STATE_ROLES, "agency_submitter", "public"})
+PAGE_ROLES: dict[str, frozenset[str]] = {
+    "overview": EVERYONE, "regions": EVERYONE, "certification": EVERYONE, "retention": EVERYONE,
+    "billing": EVERYONE, "definitions": EVERYONE,
+    "organizations": STATE_ROLES,
+    "agency": STATE_ROLES | {"agency_submitter"},
+    "submissions": STATE_ROLES | {"agency_submitter"},
+    "upload": frozenset({"state_admin", "agency_submitter"}),
+    "sql": frozenset({"state_analyst", "state_admin"}),
+    "audit": frozenset({"state_admin"}),
+}
+DEMO_DEFAULT = "admin@state.example"
+SIGNED_OUT = ""
+_KEY, _SIGNED_IN_KEY = "viewer", "audited_sign_in"
+
+
+def provider_configured() -> bool:
+    """An [auth] section in the secrets.toml Streamlit reads (beside app.py, in .streamlit/ or ~/.streamlit/)."""
+    from streamlit.auth_util import get_secrets_auth_section
+
+    return bool(get_secrets_auth_section())
+
+
+def provider_on_disk(root: Path) -> bool:
+    """The same question before the server starts (serve.py): an [auth] table in a secrets.toml there."""
+    for path in (root / ".streamlit/secrets.toml", Path.cwd() / ".streamlit/secrets.toml",
+                 Path.home() / ".streamlit/secrets.toml"):
+        try:
+            if tomllib.loads(path.read_text(encoding="utf-8")).get("auth"):
+                return True
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+    return False
+
+
+REFUSAL = ("Sign-in is not configured and demo mode is off (PEER_DEMO_MODE=off), so the dashboard will not "
+           "open. Configure an OIDC provider in .streamlit/secrets.toml (see .streamlit/secrets.example.toml "
+           "and the README, 'Sign-in and roles'), or set PEER_DEMO_MODE=on to run the demo.")
+
+
+def demo() -> bool:
+    return not provider_configured() and settings.demo_mode()
+
+
+def identify() -> Viewer:
+    """The viewer for this run (app.py calls it once; pages use require())."""
+    if provider_configured():
+        user = st.user
+        if not user.get("is_logged_in"):
+            found = PUBLIC
+        else:
+            email, subject = user.get("email"), user.get("sub")
+            found = access.lookup(data.connection(), email, subject)
+            if found.principal is None:  # signed in, but not in user_roles: public, named for the audit trail
+                found = Viewer("public", (email or subject or "unknown").lower(), user.get("name"))
+    else:
+        principal = st.session_state.setdefault("demo_principal", DEMO_DEFAULT)
+        found = access.lookup(data.connection(), principal) if principal else PUBLIC
+    if found.principal and st.session_state.get(_SIGNED_IN_KEY) != found.principal:
+        st.session_state[_SIGNED_IN_KEY] = found.principal
+        audit.record(data.connection(), found.actor, found.role, "sign_in", None,
+                     "demo mode role switch" if demo() else f"OIDC sign-in ({st.user.get('iss') or 'provider'})")
+    st.session_state[_KEY] = found
+    return found
+
+
+def current() -> Viewer:
+    """The viewer app.py identified for this run; a page reached without app.py sees the public."""
+    return st.session_state.get(_KEY) or PUBLIC
+
+
+def allowed(page: str, viewer: Viewer | None = None) -> bool:
+    return (viewer or current()).role in PAGE_ROLES[page]
+
+
+def require(page: str) -> Viewer:
+    """Stop the page (after saying why, and noting it in the audit trail) unless the viewer's role opens it."""
+    viewer = current()
+    if not allowed(page, viewer):
+        deny(viewer, page, "This page is not available to your role "
+             f"({viewer.label}). {'Sign in with another account, or ' if not demo() else ''}"
+             "use the pages in the sidebar.")
+    return viewer
+
+
+def deny(viewer: Viewer, target: str, message: str) -> None:
+    audit.record(data.connection(), viewer.actor, viewer.role, "access_denied", target, message)
+    st.error(message, icon=":material/block:")
+    st.stop()
+
+
+def record(action: str, target: str | None = None, detail: str | None = None) -> None:
+    """Add a row to the audit trail for the current viewer."""
+    viewer = current()
+    audit.record(data.connection(), viewer.actor, viewer.role, action, target, detail)
+
+
+def _demo_people() -> dict[str, str]:
+    people = data.query("select lower(trim(principal)) as principal, any_value(role) as role, "
+                        "any_value(name) as name from user_roles group by all order by "
+                        "list_position(['state_admin', 'state_analyst', 'state_viewer', 'agency_submitter', "
+                        "'public'], any_value(role)), 1")
+    labels = {p: f"{access.ROLE_LABELS[r]}: {n or p}" for p, r, n in people.iter_rows()}
+    return {**labels, SIGNED_OUT: "Public: signed-out visitor"}
+
+
+def sidebar(viewer: Viewer) -> None:
+    """Who is signed in, and the way to change it: sign in/out, or demo mode's role switcher."""
+    with st.sidebar:
+        if demo():
+            people = _demo_people()
+            if st.session_state.get("demo_principal", DEMO_DEFAULT) not in people:
+                st.session_state["demo_principal"] = next(iter(people))
+            st.selectbox("View the dashboard as", list(people), format_func=people.get, key="demo_principal",
+                         help="Demo mode only: each person in the user_roles table, so you can see what each "
+                              "role sees. With sign-in configured, the role comes from the person's account.")
+        elif viewer.principal is None:
+            st.caption("You are seeing public figures: small counts are suppressed.")
+            if st.button("Sign in", icon=":material/login:", use_container_width=True):
+                st.login()
+        else:
+            st.caption(f"Signed in as **{viewer.name or viewer.principal}** ({viewer.principal}) · {viewer.label}"
+                       + (f" for {', '.join(viewer.agencies)}" if viewer.agencies else ""))
+            if viewer.role == "public":
+                st.caption("Your account has no role on this dashboard yet: ask the state office to add you.")
+            if st.button("Sign out", icon=":material/logout:", use_container_width=True):
+                st.logout()
+
+
+def banner(viewer: Viewer) -> None:
+    if demo():
+        st.warning(f"**Demo mode**: no sign-in; you are viewing as **{viewer.label}**"
+                   + (f" ({', '.join(viewer.agencies)})" if viewer.agencies else "")
+                   + ". Switch role in the sidebar. Set PEER_DEMO_MODE=off and configure sign-in for real data.",
+                   icon=":material/science:")

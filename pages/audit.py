@@ -1,0 +1,32 @@
+"""Audit trail: sign-ins, uploads, replacements, original-file downloads and SQL queries, newest first."""
+
+import datetime as dt
+
+import streamlit as st
+
+from dashboard import auth, data, widgets
+from pipelines import audit
+
+viewer = auth.require("audit")
+
+st.title("Audit trail")
+st.caption("Who did what, and when. The trail is only ever added to: nothing in the dashboard edits or deletes "
+           "it. It is kept in its own file (PEER_AUDIT), outside the analysts' snapshot.")
+
+left, middle, right = st.columns([2, 2, 1])
+actions = left.multiselect("Actions", audit.ACTIONS, key="audit_actions", placeholder="Every action",
+                           format_func=lambda a: a.replace("_", " "))
+actor = middle.text_input("Person (part of an email or subject)", key="audit_actor")
+since = right.date_input("Since", value=None, key="audit_since", max_value=dt.date.today())
+events = audit.events(data.connection(), actions=actions or None, actor=actor.strip(),
+                      since=since.isoformat() if since else None)
+if events.is_empty():
+    widgets.empty_state("No events match. Clear the filters above." if actions or actor or since
+                        else "Nothing recorded yet.")
+    st.stop()
+counts = events.group_by("action").len().sort("len", descending=True)
+st.caption(f"{events.height:,} events" + (" (the newest 5,000)" if events.height == 5000 else "") + ": "
+           + ", ".join(f"{n:,} {a.replace('_', ' ')}" for a, n in counts.iter_rows()))
+widgets.table(events, "audit-trail", column_config={
+    "event_id": st.column_config.NumberColumn("Event", format="%d"),
+    "occurred_at": "When (server time)", "detail": st.column_config.TextColumn("Detail", width="large")})
