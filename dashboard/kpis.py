@@ -38,10 +38,13 @@ COMPARED = ("integration_index", "peer_to_clinician_ratio", "certified_pct", "pe
 def comparison(standing: pl.DataFrame) -> pl.DataFrame:
     """Metric rows x place columns (agency, region, state), values formatted as the registry says."""
     places = standing["place"].to_list()
+    hidden = standing["suppressed"].fill_null("").str.split(", ").to_list() if "suppressed" in standing.columns \
+        else [[]] * standing.height
     rows = []
     for metric_id in COMPARED:
         m = metric(metric_id)
-        rows.append({"measure": m.label, **{p: m.format_value(v) for p, v in zip(places, standing[m.column])}})
+        rows.append({"measure": m.label, **{p: "suppressed" if m.column in h else m.format_value(v)
+                                            for p, v, h in zip(places, standing[m.column], hidden)}})
     return pl.DataFrame(rows)
 
 

@@ -6,6 +6,8 @@ the agency-type filter narrows agency rows (lists, rankings, stage counts, heatm
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 
 from dashboard.data import query
@@ -25,22 +27,29 @@ def _agency_rows(f: Filters, alias: str = "k") -> tuple[str, list]:
 
 # --- the selected place (region or state) over the selected quarters -------------------------------
 
-def scorecard(f: Filters) -> pl.DataFrame:
-    """Every KPI of the chosen region (or the state) per quarter in range, with the integration index."""
-    where, params = _and(f.entity("s."), f.quarters("s.quarter"))
+PLACE_COUNTS = ("peer_headcount_count", "clinician_headcount_count", "trained_supervisor_count",
+                "certified_active_count", "cert_peer_count", "retention_cohort_hires_count", "retained_12m_count",
+                "turnover_window_separations_count")
+"""Counts of people fetched beside place measures, so small-cell suppression can tell what they rest on."""
+
+
+def scorecards(f: Filters) -> pl.DataFrame:
+    """Every KPI of the state and of every region per quarter in range, with the integration index (pages
+    keep the chosen place, after suppression for readers who get it)."""
+    where, params = f.quarters("s.quarter")
     return query("select s.*, i.index_score, i.stage from kpi_scorecard s left join kpi_integration_index i "
-                 "using (level, entity_id, quarter) "
-                 f"where {where} "
-                 "and s.agencies_reporting_count > 0 order by s.quarter_ordinal", params)
+                 f"using (level, entity_id, quarter) where s.level in ('state', 'region') and {where} "
+                 "and s.agencies_reporting_count > 0 order by s.quarter_ordinal, s.level desc, s.entity_id", params)
 
 
 def index_trend(f: Filters) -> pl.DataFrame:
-    """Integration index per quarter for every region (or the chosen one) and the state."""
+    """Integration index per quarter for every region and the state."""
     return place_trend(f, "kpi_integration_index", "index_score")
 
 
 def stage_counts(f: Filters, quarter: str) -> pl.DataFrame:
-    where, params = _agency_rows(f)
+    """Agencies (not people) per stage: every agency of the chosen region and type, whoever is looking."""
+    where, params = _agency_rows(replace(f, scope=None))
     return query("select i.stage, count(*) as agencies from kpi_integration_index i join kpi_agency_quarter k "
                  "using (agency_id, quarter) where i.level = 'agency' and i.quarter = ? and i.stage is not null "
                  f"and {where} group by i.stage order by case i.stage when 'Emerging' then 1 "
@@ -84,6 +93,9 @@ def not_billing(f: Filters, quarter: str) -> pl.DataFrame:
 
 def regions_in_quarter(quarter: str) -> pl.DataFrame:
     return query("select r.region_id, r.region_name as region, r.population_count as population, "
+                 "r.peer_headcount_count as peers, r.clinician_headcount_count as clinicians, "
+                 "r.trained_supervisor_count as trained_supervisors, r.certified_active_count as certified_peers, "
+                 "r.turnover_window_separations_count as separations_in_4_quarters, "
                  "round(r.peer_fte_per_100k, 1) as peer_fte_per_100k, round(r.peer_to_clinician_ratio, 2) "
                  "as peer_to_clinician_ratio, round(r.certified_pct, 1) as certified_pct, "
                  "round(r.peers_per_trained_supervisor, 1) as peers_per_trained_supervisor, "
@@ -94,11 +106,13 @@ def regions_in_quarter(quarter: str) -> pl.DataFrame:
 
 
 def region_components(quarter: str) -> pl.DataFrame:
-    return query("select entity_name as region, entity_id as region_id, "
-                 "upper(component[1]) || replace(component[2:], '_', ' ') as component, "
-                 "component_order, round(component_value, 2) as value, target_value as target, "
-                 "round(sub_score, 0) as sub_score from kpi_integration_components where level = 'region' "
-                 "and quarter = ? order by entity_id, component_order", [quarter])
+    counts = ", ".join(f"r.{c}" for c in PLACE_COUNTS)
+    return query("select c.entity_name as region, c.entity_id as region_id, "
+                 "upper(c.component[1]) || replace(c.component[2:], '_', ' ') as component, "
+                 "c.component_order, round(c.component_value, 2) as value, c.target_value as target, "
+                 f"round(c.sub_score, 0) as sub_score, {counts} from kpi_integration_components c "
+                 "join kpi_region_quarter r on r.region_id = c.entity_id and r.quarter = c.quarter "
+                 "where c.level = 'region' and c.quarter = ? order by c.entity_id, c.component_order", [quarter])
 
 
 def region_trends(f: Filters, column: str) -> pl.DataFrame:
@@ -107,19 +121,21 @@ def region_trends(f: Filters, column: str) -> pl.DataFrame:
         raise ValueError(column)
     where, params = f.quarters("r.quarter")
     measure = "i.index_score" if column == "index_score" else f"r.{column}"
-    return query(f"select r.region_name as region, r.quarter, round({measure}, 2) as value from kpi_region_quarter r "
+    counts = ", ".join(f"r.{c}" for c in PLACE_COUNTS)
+    return query(f"select r.region_name as region, r.quarter, round({measure}, 2) as value, {counts} "
+                 "from kpi_region_quarter r "
                  "join kpi_integration_index i on i.level = 'region' and i.entity_id = r.region_id and "
                  f"i.quarter = r.quarter where {where} and r.agencies_reporting_count > 0 "
                  "order by r.quarter_ordinal, r.region_id", params)
 
 
 def workforce_by_role(f: Filters, quarter: str) -> pl.DataFrame:
-    """Peer headcount and FTE by role in the chosen place, of the chosen agency type (or every type)."""
-    return query("select role_label as role, headcount_count as headcount, round(fte, 1) as fte, "
+    """Peer headcount and FTE by role in the state and every region, of the chosen agency type (or every type)."""
+    return query("select level, entity_id, role_label as role, headcount_count as headcount, round(fte, 1) as fte, "
                  "round(fulltime_pct, 1) as fulltime_pct, round(vacancy_rate_pct, 1) as vacancy_rate_pct "
-                 "from kpi_workforce_by_role where level = ? and entity_id = ? and agency_type = ? "
-                 "and quarter = ? and is_peer order by role_order",
-                 [f.level, f.entity_id, f.agency_type or "ALL", quarter])
+                 "from kpi_workforce_by_role where level in ('state', 'region') and agency_type = ? "
+                 "and quarter = ? and is_peer order by level desc, entity_id, role_order",
+                 [f.agency_type or "ALL", quarter])
 
 
 # --- organizations ----------------------------------------------------------------------------------
@@ -162,7 +178,7 @@ def agency_scorecard(agency_id: str) -> pl.DataFrame:
 
 def standing(agency_id: str, region_id: str, quarter: str) -> pl.DataFrame:
     """The agency, its region and the state side by side in one quarter (one row per level)."""
-    return query("select s.level, s.entity_name as place, s.*, i.index_score from kpi_scorecard s "
+    return query("select s.entity_name as place, s.*, i.index_score from kpi_scorecard s "
                  "left join kpi_integration_index i using (level, entity_id, quarter) where s.quarter = ? "
                  "and ((s.level = 'agency' and s.entity_id = ?) or (s.level = 'region' and s.entity_id = ?) "
                  "or s.level = 'state') order by case s.level when 'agency' then 1 when 'region' then 2 else 3 end",
@@ -170,10 +186,12 @@ def standing(agency_id: str, region_id: str, quarter: str) -> pl.DataFrame:
 
 
 def index_against_peers(agency_id: str, region_id: str) -> pl.DataFrame:
-    return query("select entity_name as place, quarter, round(index_score, 1) as index_score "
-                 "from kpi_integration_index where index_score is not null and ((level = 'agency' and "
-                 "entity_id = ?) or (level = 'region' and entity_id = ?) or level = 'state') "
-                 "order by quarter_ordinal, level", [agency_id, region_id])
+    counts = ", ".join(f"s.{c}" for c in PLACE_COUNTS)
+    return query(f"select i.level, i.entity_name as place, i.quarter, round(i.index_score, 1) as index_score, {counts} "
+                 "from kpi_integration_index i join kpi_scorecard s using (level, entity_id, quarter) "
+                 "where i.index_score is not null and ((i.level = 'agency' and i.entity_id = ?) or "
+                 "(i.level = 'region' and i.entity_id = ?) or i.level = 'state') "
+                 "order by i.quarter_ordinal, i.level", [agency_id, region_id])
 
 
 def agency_roles(agency_id: str) -> pl.DataFrame:
@@ -192,18 +210,20 @@ def agency_submissions(agency_id: str) -> pl.DataFrame:
 # --- certification ----------------------------------------------------------------------------------
 
 def status_mix(f: Filters, level: tuple[str, str] | None = None) -> pl.DataFrame:
-    """Peer certification status counts and shares per quarter (of `level`, else the filters' place)."""
-    entity = ("level = ? and entity_id = ?", list(level)) if level else f.entity()
+    """Peer certification status counts and shares per quarter, of `level` (one agency), else of the state
+    and every region (pages keep the filters' place)."""
+    entity = ("level = ? and entity_id = ?", list(level)) if level else ("level in ('state', 'region')", [])
     where, params = _and(entity, f.quarters())
-    return query("select quarter, status, peer_count as peers, round(status_share_pct, 1) as share_pct "
-                 f"from kpi_certification_status where role = 'ALL' and {where} order by quarter, status", params)
+    return query("select level, entity_id, quarter, status, peer_count as peers, round(status_share_pct, 1) as "
+                 f"share_pct from kpi_certification_status where role = 'ALL' and {where} "
+                 "order by quarter, level desc, entity_id, status", params)
 
 
 def credential_mix(f: Filters, quarter: str) -> pl.DataFrame:
-    where, params = f.entity()
-    return query("select credential_code, credential_title, peer_count as peers, round(share_pct, 1) as "
-                 f"share_pct from kpi_credential_mix where {where} and quarter = ? order by peer_count desc",
-                 [*params, quarter])
+    """Peers by credential in the state and every region."""
+    return query("select level, entity_id, credential_code, credential_title, peer_count as peers, "
+                 "round(share_pct, 1) as share_pct from kpi_credential_mix where level in ('state', 'region') "
+                 "and quarter = ? order by level desc, entity_id, peer_count desc", [quarter])
 
 
 def certified_by_region_and_role(quarter: str) -> pl.DataFrame:
@@ -226,10 +246,12 @@ def _state_and_regions(f: Filters, alias: str) -> tuple[str, list]:
 
 
 def place_trend(f: Filters, view: str, column: str) -> pl.DataFrame:
-    """A level view's measure per quarter for every region (or the chosen one) and the state."""
-    where, params = _and(_state_and_regions(f, "v"), f.quarters("v.quarter"))
-    return query(f"select e.entity_name as place, v.quarter, round(v.{column}, 1) as value from {view} v "
-                 f"join dim_entity e using (level, entity_id) where {where} and v.{column} is not null "
+    """A level view's measure per quarter for every region and the state, with the counts it rests on."""
+    where, params = _and(("v.level in ('state', 'region')", []), f.quarters("v.quarter"))
+    counts = ", ".join(f"s.{c}" for c in PLACE_COUNTS)
+    return query(f"select v.level, v.entity_id, e.entity_name as place, v.quarter, round(v.{column}, 1) as value, "
+                 f"{counts} from {view} v join dim_entity e using (level, entity_id) left join kpi_scorecard s "
+                 f"using (level, entity_id, quarter) where {where} and v.{column} is not null "
                  "order by v.quarter_ordinal, v.level desc, v.entity_id", params)
 
 
@@ -242,10 +264,11 @@ def survival(f: Filters) -> pl.DataFrame:
 
 
 def separation_reasons(f: Filters, quarter: str) -> pl.DataFrame:
-    where, params = f.entity()
-    return query("select separation_reason as reason, separations_count as separations, round(share_pct, 1) "
-                 "as share_pct, round(cumulative_share_pct, 1) as cumulative_share_pct from "
-                 f"kpi_separation_reasons where {where} and quarter = ? order by reason_rank", [*params, quarter])
+    """Separations by reason in the 4 quarters to `quarter`, for the state and every region."""
+    return query("select level, entity_id, separation_reason as reason, separations_count as separations, "
+                 "round(share_pct, 1) as share_pct, round(cumulative_share_pct, 1) as cumulative_share_pct from "
+                 "kpi_separation_reasons where level in ('state', 'region') and quarter = ? "
+                 "order by level desc, entity_id, reason_rank", [quarter])
 
 
 def reason_share_trend(f: Filters, reason: str) -> pl.DataFrame:
@@ -257,12 +280,12 @@ def reason_share_trend(f: Filters, reason: str) -> pl.DataFrame:
 
 def wage_bands(f: Filters, quarter: str) -> pl.DataFrame:
     """Share of peers hired and of peers who left by wage band (long: one row per band and group)."""
-    where, params = f.entity()
-    return query("select hourly_wage_band as wage_band, band_order, 'Hired' as peers, hires_count as people, "
-                 f"round(share_of_hires_pct, 1) as share_pct from kpi_wage_bands where {where} and quarter = ? "
-                 "union all select hourly_wage_band, band_order, 'Left', separations_count, "
-                 f"round(share_of_separations_pct, 1) from kpi_wage_bands where {where} and quarter = ? "
-                 "order by band_order, peers", [*params, quarter, *params, quarter])
+    places = "level in ('state', 'region')"
+    return query("select level, entity_id, hourly_wage_band as wage_band, band_order, 'Hired' as peers_who, "
+                 "hires_count as people, round(share_of_hires_pct, 1) as share_pct from kpi_wage_bands where "
+                 f"{places} and quarter = ? union all select level, entity_id, hourly_wage_band, band_order, 'Left', "
+                 f"separations_count, round(share_of_separations_pct, 1) from kpi_wage_bands where {places} "
+                 "and quarter = ? order by level desc, entity_id, band_order, peers_who", [quarter, quarter])
 
 
 # --- billing ----------------------------------------------------------------------------------------
@@ -288,10 +311,11 @@ def billing_vs_certification(f: Filters, quarter: str) -> pl.DataFrame:
 
 
 def funding_mix(f: Filters) -> pl.DataFrame:
-    where, params = _and(f.entity(), f.quarters())
-    return query("select quarter, primary_funding as funding, round(peer_fte, 1) as peer_fte, "
-                 "round(share_of_peer_fte_pct, 1) as share_pct from kpi_funding_mix "
-                 f"where {where} order by quarter, primary_funding", params)
+    """Peer FTE by funding source per quarter, for the state and every region."""
+    where, params = _and(("level in ('state', 'region')", []), f.quarters())
+    return query("select level, entity_id, quarter, primary_funding as funding, round(peer_fte, 1) as peer_fte, "
+                 "peer_headcount_count, round(share_of_peer_fte_pct, 1) as share_pct from kpi_funding_mix "
+                 f"where {where} order by quarter, level desc, entity_id, primary_funding", params)
 
 
 def billing_codes(f: Filters, quarter: str) -> pl.DataFrame:

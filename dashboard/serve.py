@@ -3,14 +3,20 @@
 Streamlit assumes the legacy `pages/` auto-discovery until some session has run `st.navigation`, so
 the very first visit to a deep link (say /agency?agency=AG0101) would run that page without app.py's
 router and filters. app.py always routes with `st.navigation`; say so before the server starts.
+
+With PEER_DEMO_MODE=off and no [auth] section in any secrets file Streamlit would read (the usual
+places, `--secrets.files PATH`, STREAMLIT_SECRETS_FILES), it refuses to start (exit code 2).
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import tomllib
 from pathlib import Path
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app.py"
 
 
 def route_with_navigation() -> None:
@@ -19,11 +25,38 @@ def route_with_navigation() -> None:
     PagesManager.uses_pages_directory = False
 
 
+def secrets_files(args: list[str]) -> list[Path]:
+    """The secrets files named by `--secrets.files` (either form) and STREAMLIT_SECRETS_FILES (space-separated)."""
+    named = [a.split("=", 1)[1] for a in args if a.startswith("--secrets.files=")]
+    named += [b for a, b in zip(args, args[1:]) if a == "--secrets.files"]
+    return [Path(p) for p in [*named, *os.environ.get("STREAMLIT_SECRETS_FILES", "").split()]]
+
+
+def provider_configured(args: list[str]) -> bool:
+    from dashboard.auth import provider_on_disk
+
+    for path in secrets_files(args):
+        try:
+            if tomllib.loads(path.read_text(encoding="utf-8")).get("auth"):
+                return True
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+    return provider_on_disk(ROOT)
+
+
 def main() -> None:
+    from pipelines import settings
+
+    args = sys.argv[1:]
+    if not settings.demo_mode() and not provider_configured(args):
+        from dashboard.auth import REFUSAL
+
+        print(REFUSAL, file=sys.stderr)
+        sys.exit(2)
     from streamlit.web import cli
 
     route_with_navigation()
-    sys.argv = ["streamlit", "run", str(APP), *sys.argv[1:]]
+    sys.argv = ["streamlit", "run", str(APP), *args]
     sys.exit(cli.main())
 
 

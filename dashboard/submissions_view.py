@@ -7,8 +7,9 @@ import html
 import polars as pl
 import streamlit as st
 
-from dashboard import data, filters, upload_findings, widgets
+from dashboard import auth, data, filters, upload_findings, widgets
 from pipelines import compliance, originals
+from pipelines.access import Viewer
 from pipelines.contracts import REPORTS
 
 COLOURS = {"on time": "#009E73", "late": "#E69F00", "rejected": "#D55E00", "missing": "#777777",
@@ -130,10 +131,14 @@ def _cells_frame(cells: pl.DataFrame) -> pl.DataFrame:
         .then(pl.format("?submission={}", pl.col("submission_id"))).alias("history"))
 
 
-def history(submission_id: int) -> None:
-    """One submission, every upload for its agency, quarter and report, its findings and the original file."""
+def history(submission_id: int, viewer: Viewer) -> None:
+    """One submission, every upload for its agency, quarter and report, its findings and the original file
+    (for state staff, and for the agency's own users)."""
     sub = data.query("select * from submissions where submission_id = ?", [submission_id])
-    if sub.is_empty():
+    if sub.is_empty() or not viewer.sees_agency(sub["agency_id"][0]):
+        if not viewer.is_state:  # the same answer whether it exists or belongs to another agency
+            auth.deny(viewer, f"submission #{submission_id}", f"Submission #{submission_id} is not one of your "
+                      f"agencies' ({', '.join(viewer.agencies) or 'none'}).")
         widgets.empty_state(f"There is no submission #{submission_id}.")
         return
     s = sub.row(0, named=True)
@@ -165,8 +170,13 @@ def _original(s: dict) -> None:
         st.caption("The original file is not kept here (it was loaded from the command line or before files "
                    "were kept).")
         return
-    st.download_button(f"Download the original file ({s['file_name']})", content, file_name=s["file_name"],
-                       key="dl-original", icon=":material/download:")
+    def download() -> bytes:
+        auth.record("original_download", f"submission #{s['submission_id']}",
+                    f"{s['file_name']} · sha256 {s['sha256']}")
+        return content
+
+    st.download_button(f"Download the original file ({s['file_name']})", download, file_name=s["file_name"],
+                       key="dl-original", icon=":material/download:", on_click="ignore")
     view = upload_findings.file_view(s["file_name"], content, None, set())
     if view is not None:
         with st.expander("View the original file"):

@@ -67,7 +67,7 @@ class Submitted:
 
 
 def check(con: duckdb.DuckDBPyConnection, file_name: str, data: bytes, *, agency: str, quarter: str,
-          kind: str | None = None, submitted_by: str | None = None,
+          kind: str | None = None, submitted_by: str | None = None, role: str = "unknown",
           on_stage: Callable[[str], None] | None = None) -> Checked:
     """Validate an upload for one agency and quarter, keep the original file, and record it if rejected."""
     validated = validate(file_name, data, kind=kind, agency=agency, quarter=quarter, con=con, on_stage=on_stage)
@@ -75,7 +75,7 @@ def check(con: duckdb.DuckDBPyConnection, file_name: str, data: bytes, *, agency
     agencies = sorted({a for a, _ in validated.groups}) or [agency]
     checked = Checked(file_name, data, agency, quarter, validated, ingest.agency_version(con, agencies))
     if not checked.valid:
-        result = ingest.submit(con, validated, agency=agency, quarter=quarter, submitted_by=submitted_by)
+        result = ingest.submit(con, validated, agency=agency, quarter=quarter, submitted_by=submitted_by, role=role)
         checked.rejection_id = result.submission_ids[0]
         return checked
     checked.current = upload_changes.current_submissions(con, checked.kind, validated.groups)
@@ -84,7 +84,7 @@ def check(con: duckdb.DuckDBPyConnection, file_name: str, data: bytes, *, agency
     return checked
 
 
-def submit(con: duckdb.DuckDBPyConnection, checked: Checked, *, submitted_by: str | None,
+def submit(con: duckdb.DuckDBPyConnection, checked: Checked, *, submitted_by: str | None, role: str = "unknown",
            acknowledged: bool = False, confirmed: bool = False) -> Submitted:
     """Load a checked file. Warnings need `acknowledged`, a replacement needs `confirmed`.
 
@@ -99,7 +99,7 @@ def submit(con: duckdb.DuckDBPyConnection, checked: Checked, *, submitted_by: st
         raise ValueError("Confirm the replacement before submitting.")
     try:
         result = ingest.submit(con, checked.validated, agency=checked.agency, quarter=checked.quarter,
-                               submitted_by=submitted_by, based_on=checked.based_on)
+                               submitted_by=submitted_by, based_on=checked.based_on, role=role)
     except ingest.Stale as exc:
         return Submitted("retry", message=str(exc))
     except (duckdb.TransactionException, WarehouseBusy) as exc:

@@ -8,8 +8,9 @@ import time
 import polars as pl
 import streamlit as st
 
-from dashboard import data, upload, upload_findings, widgets
+from dashboard import auth, data, upload, upload_findings, widgets
 from pipelines import docgen
+from pipelines.access import Viewer
 from pipelines.contracts import REPORTS
 
 STAGES = {"reading": (0.1, "Reading the file"), "checking types": (0.35, "Checking types"),
@@ -39,20 +40,23 @@ def dictionary(kind: str) -> pl.DataFrame:
                                       "example"], orient="row")
 
 
-def choose() -> tuple[str | None, str | None, str | None, str]:
-    """Agency, quarter, report (None = infer) and who is submitting."""
-    agencies = data.query("select agency_id, name from agencies where active_to is null or active_to >= "
-                          "(select as_of_date from dim_as_of) - interval 1 year order by agency_id")
+def choose(viewer: Viewer) -> tuple[str | None, str | None, str | None]:
+    """Agency (one the viewer may upload for), quarter and report (None = infer)."""
+    agencies = data.query("select agency_id, name from agencies where (active_to is null or active_to >= "
+                          "(select as_of_date from dim_as_of) - interval 1 year) and (? or list_contains(?, "
+                          "agency_id)) order by agency_id", [viewer.role == "state_admin", list(viewer.agencies)])
     names = dict(zip(agencies["agency_id"], agencies["name"]))
     quarters = _quarters()
     left, middle, right = st.columns(3)
-    agency = left.selectbox("Agency", list(names), index=None, placeholder="Choose your agency", key="up_agency",
+    agency = left.selectbox("Agency", list(names), index=0 if len(names) == 1 else None,
+                            placeholder="Choose your agency", key="up_agency",
                             format_func=lambda a: f"{a} · {names[a]}")
     quarter = middle.selectbox("Quarter", quarters, index=0 if quarters else None, key="up_quarter")
     kind = right.selectbox("Report", [INFER, *REPORTS], key="up_report",
                            format_func=lambda k: k if k == INFER else REPORTS[k].title)
-    who = st.text_input("Your email (recorded with the submission)", key="up_who")
-    return agency, quarter, None if kind == INFER else kind, who.strip()
+    st.caption(f"Submitting as **{viewer.actor}** ({viewer.label}); recorded with the submission and in the "
+               "audit trail.")
+    return agency, quarter, None if kind == INFER else kind
 
 
 def _quarters() -> list[str]:
@@ -72,8 +76,10 @@ def _key(name: str, content: bytes, agency: str, quarter: str, kind: str | None)
     return (hashlib.sha256(content).hexdigest(), name, agency, quarter, kind)
 
 
-def check(name: str, content: bytes, agency: str, quarter: str, kind: str | None, who: str) -> upload.Checked:
+def check(name: str, content: bytes, agency: str, quarter: str, kind: str | None, who: Viewer) -> upload.Checked:
     """Validate once per (file, choices) with a progress bar; later reruns reuse the result."""
+    if not who.may_upload_for(agency):  # the choice list holds only the viewer's agencies; never trust it
+        auth.deny(who, f"upload for {agency}", f"You cannot upload reports for {agency}.")
     key = _key(name, content, agency, quarter, kind)
     checks = st.session_state.setdefault(_CHECKS, {})
     if key not in checks:
@@ -87,7 +93,7 @@ def check(name: str, content: bytes, agency: str, quarter: str, kind: str | None
         cur = data.connection().cursor()
         try:
             checked = upload.check(cur, name, content, agency=agency, quarter=quarter, kind=kind,
-                                   submitted_by=who or None, on_stage=stage)
+                                   submitted_by=who.actor, role=who.role, on_stage=stage)
         finally:
             cur.close()
         checked.validated.timings["total"] = round(time.perf_counter() - started, 3)
@@ -173,7 +179,7 @@ def preview(checked: upload.Checked, view: upload_findings.FileView | None, limi
     st.caption(f"Showing {shown}{rows.height:,} rows. Red cells hold errors, amber cells warnings.")
 
 
-def submit_step(checked: upload.Checked, who: str) -> None:
+def submit_step(checked: upload.Checked, who: Viewer) -> None:
     """Acknowledge warnings, confirm a replacement, submit; then the confirmation."""
     key = _key(checked.file_name, checked.data, checked.agency, checked.quarter, checked.validated.kind)
     done = st.session_state.setdefault(_RESULTS, {}).get(key)
@@ -196,8 +202,8 @@ def submit_step(checked: upload.Checked, who: str) -> None:
     if st.button("Submit", type="primary", disabled=not (confirmed and acknowledged), key="up_submit"):
         cur = data.connection().cursor()
         try:
-            result = upload.submit(cur, checked, submitted_by=who or None, acknowledged=acknowledged,
-                                   confirmed=confirmed)
+            result = upload.submit(cur, checked, submitted_by=who.actor, role=who.role,
+                                   acknowledged=acknowledged, confirmed=confirmed)
         finally:
             cur.close()
         if result.status == "retry":

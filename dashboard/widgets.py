@@ -8,26 +8,26 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from dashboard import disclosure
+from pipelines import csv_safe
+
 
 def csv_bytes(frame: pl.DataFrame) -> bytes:
     """CSV of a shown frame: lists joined with '; ', text that a spreadsheet would run as a formula
-    (starting with = + - @ tab or CR) prefixed with an apostrophe."""
-    flat = frame.with_columns(
-        pl.col(c).cast(pl.List(pl.String)).list.join("; ") for c, t in frame.schema.items() if isinstance(t, pl.List))
-    safe = flat.with_columns(
-        pl.when(pl.col(c).str.contains(r"^[=+\-@\t\r]")).then("'" + pl.col(c)).otherwise(pl.col(c)).alias(c)
-        for c, t in flat.schema.items() if t == pl.String)
-    return safe.write_csv().encode()
+    (starting with = + - @ tab or CR) prefixed with an apostrophe (pipelines.csv_safe)."""
+    return csv_safe.csv_bytes(frame)
 
 
-def table(frame: pl.DataFrame, name: str, caption: str | None = None, **kwargs):
+def table(frame: pl.DataFrame, name: str, caption: str | None = None, private: bool = False, **kwargs):
     """A table with a CSV download of exactly what is shown (built when clicked); returns st.dataframe's
-    value (its selection, when selectable)."""
+    value (its selection, when selectable). `private`: its figures went through disclosure.protect."""
     shown = st.dataframe(frame, hide_index=True, width="stretch", **kwargs)
     st.download_button(f"Download {name} (CSV)", lambda: csv_bytes(frame), file_name=f"{name}.csv",
                        mime="text/csv", key=f"dl-{name}", icon=":material/download:", on_click="ignore")
     if caption:
         st.caption(caption)
+    if private:
+        disclosure.note()
     return shown
 
 
@@ -38,8 +38,10 @@ def png(chart_obj: alt.TopLevelMixin) -> bytes:
     return vl_convert.vegalite_to_png(json.dumps(chart_obj.to_dict()), scale=2)
 
 
-def chart(chart_obj: alt.TopLevelMixin, frame: pl.DataFrame, name: str, as_of: str, **kwargs):
-    """An Altair chart, its as-of date, its data as CSV and the picture as PNG (rendered on click)."""
+def chart(chart_obj: alt.TopLevelMixin, frame: pl.DataFrame, name: str, as_of: str, private: bool = False,
+          **kwargs):
+    """An Altair chart, its as-of date, its data as CSV and the picture as PNG (rendered on click).
+    `private`: its figures went through disclosure.protect."""
     shown = st.altair_chart(chart_obj, width="stretch", **kwargs)
     note, buttons = st.columns([3, 2], vertical_alignment="center")
     note.caption(f"Data as of {as_of}. Source: accepted quarterly agency reports.")
@@ -50,6 +52,8 @@ def chart(chart_obj: alt.TopLevelMixin, frame: pl.DataFrame, name: str, as_of: s
         st.download_button("PNG", lambda: png(chart_obj), file_name=f"{name}.png", mime="image/png",
                            key=f"png-chart-{name}", icon=":material/image:", on_click="ignore",
                            help="This chart as a picture")
+    if private:
+        disclosure.note()
     return shown
 
 

@@ -12,13 +12,14 @@ import os
 import polars as pl
 import streamlit as st
 
-from dashboard import widgets
+from dashboard import auth, widgets
 from pipelines import catalog, sandbox, sandbox_process, settings
 
 EDITOR = "sql_text"
 PARAM = "sql_param_"
 URL_SQL, URL_PARAM = "sql", "p_"
 _SEEDED = "_sql_seeded"
+_AUDITED = "_sql_audited"
 
 
 def snapshot_key() -> tuple | None:
@@ -127,6 +128,9 @@ def results(sql: str, values: dict[str, str], rerun: bool = False) -> None:
     args = (sql, tuple(sorted(values.items())), key, settings.sql_timeout_s(), settings.sql_max_rows())
     if rerun:
         _run.clear(*args)
+    if rerun or st.session_state.get(_AUDITED) != args[:2]:  # each query a person runs or opens, once
+        st.session_state[_AUDITED] = args[:2]
+        auth.record("sql_query", "published snapshot", sql + (f" -- parameters: {dict(args[1])}" if values else ""))
     outcome = _run(*args)
     if "error" in outcome:
         st.error(outcome["error"], icon=":material/block:")
@@ -155,7 +159,7 @@ def schema_browser() -> None:
     relations = schema(key)
     everything = pl.DataFrame([{"relation": r.name, "kind": r.kind, "column": c.name, "type": c.type,
                                 "description": c.description} for r in relations for c in r.columns])
-    st.download_button("Download schema (CSV)", everything.write_csv().encode(), file_name="schema.csv",
+    st.download_button("Download schema (CSV)", widgets.csv_bytes(everything), file_name="schema.csv",
                        mime="text/csv", key="dl-schema", icon=":material/download:")
     needle = st.text_input("Find a table, view or column", key="sql_schema_filter").strip().lower()
     for relation in relations:

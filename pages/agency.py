@@ -3,15 +3,19 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import auth, charts, data, filters, kpis, queries, widgets
+from dashboard import auth, charts, data, disclosure, filters, kpis, queries, widgets
 
 viewer = auth.require("agency")
 
 f = filters.current()
-options = queries.agency_options(filters.Filters(None, None, None, None, None))
+visible = filters.Filters(None, None, None, None, None, None if viewer.is_state else viewer.agencies)
+options = queries.agency_options(visible)  # the agencies this viewer may open, and no others
 names = dict(zip(options["agency_id"], options["name"]))
 wanted = st.query_params.get("agency")
 if wanted and wanted not in names:
+    if not viewer.is_state:  # the same words whether or not the id exists: nothing about other agencies
+        auth.deny(viewer, f"agency {wanted}", f"You can open only your own agencies' profiles "
+                  f"({', '.join(viewer.agencies) or 'none'}); {wanted!r} is not one of them.")
     st.error(f"There is no agency with id {wanted!r}. Choose one below.")
     wanted = None
 agency_id = st.selectbox("Agency", list(names), index=list(names).index(wanted) if wanted else None,
@@ -44,13 +48,15 @@ else:
             kpis.card(metric_id, reported)
 
     st.subheader("Where it stands")
-    standing = queries.standing(agency_id, info["region_id"], latest)
+    standing = disclosure.beside_own(queries.standing(agency_id, info["region_id"], latest))
     widgets.table(kpis.comparison(standing), f"{agency_id}-standing-{latest}",
-                  caption=f"{latest}: the agency beside its region and the state (ratios of sums).")
-    trend = queries.index_against_peers(agency_id, info["region_id"])
+                  caption=f"{latest}: the agency beside its region and the state (ratios of sums).",
+                  private=True)
+    trend = disclosure.beside_own(queries.index_against_peers(agency_id, info["region_id"]),
+                                  derived={"index_score": disclosure.CORE}, drop=queries.PLACE_COUNTS)
     widgets.chart(charts.line(trend, "quarter", "index_score", "place", "Integration index (0-100) by quarter",
                               f"{info['name']} against {info['region_name']} and the state", "Integration index",
-                              ",.0f"), trend, f"{agency_id}-index-vs-region-state", as_of)
+                              ",.0f"), trend, f"{agency_id}-index-vs-region-state", as_of, private=True)
 
     st.subheader("Its four reports over time")
     tabs = st.tabs(["Headcount", "Certification", "Medicaid billing", "Retention"])
@@ -59,7 +65,7 @@ else:
         widgets.chart(charts.stacked(roles, "quarter", "fte", "role", "FTE by role and quarter", info["name"],
                                      "FTE", y_format=",.1f"), roles, f"{agency_id}-fte-by-role", as_of)
     with tabs[1]:
-        mix = queries.status_mix(filters.Filters(None, None, None, None, None), level=("agency", agency_id))
+        mix = queries.status_mix(visible, level=("agency", agency_id))
         widgets.chart(charts.stacked(mix, "quarter", "peers", "status", "Peer certification status by quarter",
                                      info["name"], "Peers", colours=charts.STATUS_COLOURS), mix,
                       f"{agency_id}-certification-status", as_of)

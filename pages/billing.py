@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from dashboard import auth, charts, data, filters, kpis, queries, widgets
+from dashboard import auth, charts, data, disclosure, filters, kpis, queries, widgets
 
 viewer = auth.require("billing")
 
 f = filters.current()
 st.title("Medicaid billing")
-series = queries.scorecard(f)
+series = disclosure.place(queries.scorecards(f), f)
 if series.is_empty():
     widgets.empty_state(widgets.NO_DATA if not f.quarter_from else widgets.NO_MATCH)
     st.stop()
@@ -20,6 +20,7 @@ columns = st.columns(4)
 for column, metric_id in zip(columns * 2, kpis.BILLING_CARDS):
     with column:
         kpis.card(metric_id, series)
+disclosure.note()
 
 left, right = st.columns(2)
 with left:
@@ -34,7 +35,25 @@ with right:
                               f"Medicaid dollars billed and paid by quarter, {f.quarter_from} to {quarter}", f.place,
                               "US dollars", "$,.0f"), dollars, "dollars-by-quarter", as_of)
 
+left, right = st.columns(2)
+with left:
+    st.subheader("Funding mix of peer positions")
+    funding = disclosure.place(queries.funding_mix(f), f, groups=(("entity_id", "quarter"), ("funding", "quarter")),
+                               drop=("peer_headcount_count",))
+    widgets.chart(charts.stacked(funding, "quarter", "peer_fte", "funding",
+                                 f"Peer FTE by primary funding source, {f.quarter_from} to {quarter}",
+                                 f"{f.place}; share of peer FTE", "Share of peer FTE", normalize=True),
+                  funding, "funding-mix", as_of, private=True)
+with right:
+    st.subheader(f"Billing codes, {quarter}")
+    widgets.table(queries.billing_codes(f, quarter), "billing-codes")
+
 st.subheader("Denial rate by agency and quarter")
+if f.scope == ():
+    disclosure.state_only("Billing agency by agency")
+    st.stop()
+if f.scope:
+    st.caption(f"Your agencies only: {', '.join(f.scope)}.")
 every = st.toggle("Show every agency (default: the 25 with the highest peak denial rate)", key="denial-every")
 grid = queries.denial_grid(f, None if every else 25)
 if grid.is_empty():
@@ -56,18 +75,6 @@ with left:
                                  "One point per agency with peers; size = peer FTE", "% certified",
                                  "Units per peer FTE", colour="agency_type", size="peer_fte"),
                   scatter, "units-vs-certified", as_of)
-with right:
-    st.subheader("Funding mix of peer positions")
-    funding = queries.funding_mix(f)
-    widgets.chart(charts.stacked(funding, "quarter", "peer_fte", "funding",
-                                 f"Peer FTE by primary funding source, {f.quarter_from} to {quarter}",
-                                 f"{f.place}; share of peer FTE", "Share of peer FTE", normalize=True),
-                  funding, "funding-mix", as_of)
-
-left, right = st.columns(2)
-with left:
-    st.subheader(f"Billing codes, {quarter}")
-    widgets.table(queries.billing_codes(f, quarter), "billing-codes")
 with right:
     st.subheader(f"Peers employed but not billing, {quarter}")
     silent = queries.not_billing(f, quarter)

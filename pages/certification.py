@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from dashboard import auth, charts, data, filters, queries, widgets
+from dashboard import auth, charts, data, disclosure, filters, queries, widgets
 
 viewer = auth.require("certification")
 
 f = widgets.titled("Certification")
 
 as_of, quarter = data.as_of(), f.quarter_to
-mix = queries.status_mix(f)
+mix = disclosure.place(queries.status_mix(f), f, groups=(("entity_id", "quarter"), ("status", "quarter")))
 if mix.is_empty():
     widgets.empty_state(widgets.NO_MATCH)
     st.stop()
@@ -21,25 +21,30 @@ st.subheader("Certification status mix over time")
 widgets.chart(charts.stacked(mix, "quarter", "peers", "status",
                              f"Share of peer workers by certification status, {f.quarter_from} to {quarter}",
                              f"{f.place}; every peer role", "Share of peer workers", normalize=True,
-                             colours=charts.STATUS_COLOURS), mix, "certification-status-mix", as_of)
+                             colours=charts.STATUS_COLOURS), mix, "certification-status-mix", as_of, private=True)
 
 left, right = st.columns(2)
 with left:
     st.subheader(f"Credential mix, {quarter}")
-    credentials = queries.credential_mix(f, quarter)
+    credentials = disclosure.place(queries.credential_mix(f, quarter), f,
+                                   groups=(("entity_id",), ("credential_code",)))
     widgets.chart(charts.bars(credentials, "credential_title", "peers", f"Peer workers by credential, {quarter}",
                               f"{f.place}; 'No credential yet' = in training", "Peer workers"),
-                  credentials, "credential-mix", as_of)
+                  credentials, "credential-mix", as_of, private=True)
 with right:
     st.subheader(f"% certified by region and role, {quarter}")
-    grid = queries.certified_by_region_and_role(quarter)
+    grid = disclosure.protect(queries.certified_by_region_and_role(quarter), groups=(("place",), ("role",)),
+                              total="is_state", chart=True)
     widgets.chart(charts.heatmap(grid, "role", "place", "certified_pct",
                                  f"% of peer workers CERTIFIED_ACTIVE by region and role, {quarter}",
                                  "Family, youth and forensic peers included; hover for headcounts",
                                  "% certified", scheme="greens", extra_tooltips=("peers",)),
-                  grid, "certified-by-region-and-role", as_of)
+                  grid, "certified-by-region-and-role", as_of, private=True)
 
 st.subheader("Action list: certifications expiring in the next 90 days")
+if f.scope == ():
+    disclosure.state_only("The list of expiring credentials, peer by peer,")
+    st.stop()
 expiring = queries.expiring_list(f)
 st.caption(f"CERTIFIED_ACTIVE credentials in each agency's latest certification report that expire between "
            f"{as_of} and 90 days later · {f.place} · {filters.type_label(f.agency_type)}")

@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from dashboard import auth, charts, data, filters, kpis, queries, widgets
+from dashboard import auth, charts, data, disclosure, filters, kpis, queries, widgets
 
 viewer = auth.require("overview")
 
 f = filters.current()
 st.title("Peer workforce integration: state overview" if not f.region else f"Peer workforce integration: {f.place}")
 
-series = queries.scorecard(f)
+series = disclosure.place(queries.scorecards(f), f)
 if series.is_empty():
     widgets.empty_state(widgets.NO_DATA if not f.quarter_from else widgets.NO_MATCH)
     st.stop()
@@ -24,13 +24,16 @@ columns = st.columns(4)
 for i, metric_id in enumerate(kpis.STATE_CARDS):
     with columns[i % 4]:
         kpis.card(metric_id, series)
+disclosure.note()
 
 st.subheader("Integration index by region")
-trend = queries.index_trend(f)
+trend = disclosure.place(queries.index_trend(f), f, show="regions", derived={"value": disclosure.CORE},
+                         drop=queries.PLACE_COUNTS)
 widgets.chart(charts.line(trend, "quarter", "value", "place",
                           f"Integration index (0-100), {f.quarter_from} to {latest}",
                           "Statewide and by region; Emerging < 40 ≤ Developing < 70 ≤ Integrated",
-                          "Integration index", ",.0f"), trend, "integration-index-by-region", as_of)
+                          "Integration index", ",.0f"), trend, "integration-index-by-region", as_of,
+              private=True)
 
 left, right = st.columns(2)
 with left:
@@ -44,12 +47,17 @@ with left:
                                   colours=charts.STAGE_COLOURS), stages, "agencies-by-stage", as_of)
 with right:
     st.subheader(f"Peer workforce by role, {latest}")
-    roles = queries.workforce_by_role(f, latest)
+    roles = disclosure.place(queries.workforce_by_role(f, latest), f, groups=(("entity_id",), ("role",)))
     widgets.chart(charts.bars(roles, "role", "fte", f"Peer FTE by role, {latest}",
                               f"{f.place} · {filters.type_label(f.agency_type)}", "FTE", value_format=",.1f"),
-                  roles, "peer-fte-by-role", as_of)
+                  roles, "peer-fte-by-role", as_of, private=True)
 
 st.subheader("Needs attention")
+if f.scope == ():
+    disclosure.state_only("Agency-level detail (expiring certifications, denial spikes, late reports)")
+    st.stop()
+if f.scope:
+    st.caption(f"Your agencies only: {', '.join(f.scope)}.")
 expiring, spikes = queries.expiring_by_agency(f), queries.denial_spikes(f)
 silent, overdue = queries.not_billing(f, latest), queries.late_or_missing(f, latest)
 a, b, c, d = st.columns(4)

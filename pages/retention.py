@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import auth, charts, data, queries, widgets
+from dashboard import auth, charts, data, disclosure, queries, widgets
 
 viewer = auth.require("retention")
 
@@ -14,21 +14,27 @@ widgets.scope_note(f)
 
 left, right = st.columns(2)
 with left:
-    turnover = queries.place_trend(f, "kpi_turnover", "annualized_turnover_pct")
+    turnover = disclosure.place(queries.place_trend(f, "kpi_turnover", "annualized_turnover_pct"), f, show="regions",
+                                derived={"value": disclosure.DERIVED["annualized_turnover_pct"]},
+                                drop=queries.PLACE_COUNTS)
     widgets.chart(charts.line(turnover, "quarter", "value", "place",
                               f"Annualized peer turnover (%), rolling 4 quarters, {f.quarter_from} to {quarter}",
                               "Separations / average peer headcount x 4 / quarters in window", "Turnover (%)"),
-                  turnover, "annualized-turnover", as_of)
+                  turnover, "annualized-turnover", as_of, private=True)
 with right:
-    retention = queries.place_trend(f, "kpi_retention_12m", "retention_12m_pct")
+    retention = disclosure.place(queries.place_trend(f, "kpi_retention_12m", "retention_12m_pct"), f,
+                                 show="regions", derived={"value": disclosure.DERIVED["retention_12m_pct"]},
+                                 drop=queries.PLACE_COUNTS)
     widgets.chart(charts.line(retention, "quarter", "value", "place",
                               f"12-month retention of new peers (%), {f.quarter_from} to {quarter}",
                               "Share of peers hired 12-24 months before quarter end still employed",
-                              "Retained at 12 months (%)"), retention, "retention-12m", as_of)
+                              "Retained at 12 months (%)"), retention, "retention-12m", as_of, private=True)
 
 st.subheader("How long peers stay")
 curve = queries.survival(f)
-if curve.is_empty():
+if disclosure.restricted():  # each step of a survival curve is a handful of people leaving
+    disclosure.state_only("The tenure survival curve")
+elif curve.is_empty():
     widgets.empty_state("No hires or separations reported yet for these filters.")
 else:
     medians = curve.unique("place", maintain_order=True)
@@ -40,9 +46,13 @@ else:
                                "Months since hire", "Still employed (%)"), curve, "tenure-survival", as_of)
 
 st.subheader(f"Why peers leave, 4 quarters to {quarter}")
-reasons = queries.separation_reasons(f, quarter)
+reasons = disclosure.place(queries.separation_reasons(f, quarter), f, groups=(("entity_id",), ("reason",)))
 if reasons.is_empty():
     widgets.empty_state("No separations reported in the 4 quarters to the end of the range.")
+elif disclosure.restricted():  # a running share would give away the hidden reasons: plain bars
+    reasons = reasons.drop("cumulative_share_pct")
+    widgets.chart(charts.bars(reasons, "reason", "separations", f"Separations by reason, 4 quarters to {quarter}",
+                              f.place, "Separations"), reasons, "separation-reasons", as_of, private=True)
 else:
     drift = queries.reason_share_trend(f, "ROLE_DRIFT")
     if drift.height:
@@ -59,10 +69,12 @@ else:
                                   "Rolling 4 quarters", "Share (%)"), drift, "role-drift-share", as_of)
 
 st.subheader(f"Wage bands of peers hired and peers who left, 4 quarters to {quarter}")
-bands = queries.wage_bands(f, quarter)
+bands = disclosure.place(queries.wage_bands(f, quarter), f,
+                         groups=(("entity_id", "peers_who"), ("wage_band", "peers_who")))
 if bands.is_empty():
     widgets.empty_state("No hires or separations with a wage band in this window.")
 else:
-    widgets.chart(charts.grouped(bands, "wage_band", "share_pct", "peers",
+    widgets.chart(charts.grouped(bands, "wage_band", "share_pct", "peers_who",
                                  f"Hourly wage band of peers hired and peers who left (%), 4 quarters to {quarter}",
-                                 f"{f.place}; share of each group", "Share (%)"), bands, "wage-bands", as_of)
+                                 f"{f.place}; share of each group", "Share (%)"), bands, "wage-bands", as_of,
+                  private=True)

@@ -12,7 +12,7 @@ chosen = st.query_params.get("submission")
 if chosen:
     st.page_link("pages/submissions.py", label="Back to the compliance grid", icon=":material/arrow_back:")
     if chosen.isdigit():
-        submissions_view.history(int(chosen))
+        submissions_view.history(int(chosen), viewer)
     else:
         widgets.empty_state(f"'{chosen}' is not a submission number.")
     st.stop()

@@ -11,7 +11,7 @@ st.caption("Choose your agency and the quarter, then upload one of the four repo
            "The file is checked first; nothing is loaded until you submit a file without errors.")
 
 upload_view.templates()
-agency, quarter, kind, who = upload_view.choose()
+agency, quarter, kind = upload_view.choose(viewer)
 file = st.file_uploader("Report file", type=["csv", "xlsx"], key="up_file",
                         help="The first sheet of a workbook is read. A file with only the header row reports "
                              "'nothing to report' for the chosen quarter.")
@@ -23,8 +23,8 @@ if file is None:
     widgets.empty_state("Upload a report file. Not sure of the columns? Download the template above.")
     st.stop()
 
-checked = upload_view.check(file.name, file.getvalue(), agency, quarter, kind, who)
+checked = upload_view.check(file.name, file.getvalue(), agency, quarter, kind, viewer)
 upload_view.verdict(checked)
 view = upload_view.findings(checked)
-upload_view.submit_step(checked, who)
+upload_view.submit_step(checked, viewer)
 upload_view.preview(checked, view)

@@ -6,7 +6,6 @@ Exit codes: 0 success (valid / loaded / unchanged), 1 invalid or rejected or ref
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import sys
@@ -20,7 +19,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipelines import settings, warehouse
+from pipelines import csv_safe, settings, warehouse
 from pipelines.contracts import REPORTS
 from pipelines.findings import Report
 
@@ -248,10 +247,8 @@ def query(sql: str = typer.Argument(..., help="One read-only SQL statement (name
     except sandbox.Refused as exc:
         err.print(f"[red]Refused:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
-    if format == TableFormat.csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(result.columns)
-        writer.writerows(result.rows)
+    if format == TableFormat.csv:  # for spreadsheets: text that would run as a formula gets a leading '
+        sys.stdout.write(csv_safe.csv_bytes(result.frame).decode())
     elif format == TableFormat.json:
         out.print_json(json.dumps(result.frame.to_dicts(), default=str))
     else:

@@ -3,6 +3,10 @@
 Accepts CSV (UTF-8 with or without BOM, UTF-16 with BOM, Windows-1252; comma, semicolon or tab;
 CRLF or LF) and XLSX (first sheet). Every data row keeps its row number as the user sees it in
 their file (header = 1), so findings can point at it.
+
+The content decides the format, never the file name: a workbook named .csv is read as a workbook, CSV
+text named .xlsx is read as CSV (each with a note), and anything else (images, PDF, old .xls, zip
+archives, executables, databases, web pages) is refused saying what the file looks like.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import hashlib
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +31,41 @@ STREAM_FROM_DISK_BYTES = 32 * 1024 * 1024
 PADDING = (" ", "\t", "\u00a0")
 """Characters stripped from the edges of cells (spaces, tabs, Excel's non-breaking spaces)."""
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+MB = 1024 * 1024
+"""A megabyte as PEER_MAX_UPLOAD_MB and Streamlit's maxUploadSize count it."""
+ZIP_EXPANSION_CAP = 20
+"""A workbook may unpack to at most this many times the upload limit (guards against zip bombs)."""
+
+SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
+    # (offset, magic bytes, what the file looks like); a magic shorter than 4 bytes counts only in binary data
+    (0, b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (0, b"\xff\xd8\xff", "a JPEG image"),
+    (0, b"GIF87a", "a GIF image"),
+    (0, b"GIF89a", "a GIF image"),
+    (0, b"II*\x00", "a TIFF image"),
+    (0, b"MM\x00*", "a TIFF image"),
+    (0, b"%PDF", "a PDF document"),
+    (0, b"{\\rtf", "a Rich Text (RTF) document"),
+    (0, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel 97-2003 workbook (.xls) or a password-protected "
+     "Office file"),
+    (0, b"\x1f\x8b\x08", "a gzip-compressed file"),
+    (0, b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (0, b"Rar!\x1a\x07", "a RAR archive"),
+    (0, b"\x7fELF", "a program (ELF executable)"),
+    (0, b"MZ", "a Windows program (.exe or .dll)"),
+    (0, b"SQLite format 3\x00", "an SQLite database"),
+    (8, b"DUCK", "a DuckDB database"),
+    (0, b"PAR1", "a Parquet file"),
+)
+ZIP_CONTENTS: tuple[tuple[str, str], ...] = (
+    # (a member name starts with, what the zip is) for zip files that are not .xlsx workbooks
+    ("xl/workbook.bin", "an Excel binary workbook (.xlsb)"),
+    ("word/", "a Word document (.docx)"),
+    ("ppt/", "a PowerPoint presentation (.pptx)"),
+    ("content.xml", "an OpenDocument file (.ods or .odt)"),
+    ("Index/Document.iwa", "an Apple Numbers file"),
+)
+WEB_PAGE = re.compile(r"\s*<(\?xml|!doctype|html|head|body|table|meta|script|div|!--)", re.IGNORECASE)
 
 
 class Unreadable(Exception):
@@ -58,7 +98,7 @@ def read_file(path: Path | str, data: bytes | None = None) -> RawTable:
     limit = settings.max_upload_bytes()
     size = len(data) if data is not None else path.stat().st_size
     if size > limit:
-        raise Unreadable("file-too-large", f"The file is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB. "
+        raise Unreadable("file-too-large", f"The file is {_mb(size)} MB; the limit is {_limit_mb():g} MB. "
                          "Split it by quarter or by agency and upload the parts.")
     if data is None and size > STREAM_FROM_DISK_BYTES:
         table = _read_large_file(path)
@@ -71,15 +111,29 @@ def read_file(path: Path | str, data: bytes | None = None) -> RawTable:
                          "row, and add one row per record.")
     digest = sha256_of(data)
     kind = _sniff(data, path.name)
+    suffix = path.suffix.lower()
     if kind == "xlsx":
         table = _read_xlsx(data)
+        if suffix not in (".xlsx", ".xlsm"):
+            table.notes.insert(0, "The file is an Excel workbook although its name does not end in .xlsx.")
     else:
         text, encoding_note = _as_utf8(data)
         table = _read_text(text)
         if encoding_note:
             table.notes.insert(0, encoding_note)
+        if suffix in (".xlsx", ".xlsm", ".xls"):
+            table.notes.insert(0, f"The file is named {suffix} but holds CSV text: read it as CSV.")
     table.sha256 = digest
     return table
+
+
+def _mb(size: int) -> str:
+    return f"{size / MB:.1f}" if size >= MB / 10 else f"{size / MB:.3f}"
+
+
+def _limit_mb() -> float:
+    """PEER_MAX_UPLOAD_MB as set (max_upload_bytes() rounds it to whole bytes)."""
+    return float(settings.get("PEER_MAX_UPLOAD_MB"))
 
 
 def _read_large_file(path: Path) -> RawTable | None:
@@ -91,9 +145,9 @@ def _read_large_file(path: Path) -> RawTable | None:
     decoder = codecs.getincrementaldecoder("utf-8")()
     previous = b""
     with open(path, "rb") as fh:
-        head = fh.read(8)
-        if head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"PK", b"\xd0\xcf", b"%PDF")):
-            return None
+        head = fh.read(1024)
+        if head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"PK")) or _looks_like(head):
+            return None  # the general path reads it, or refuses it saying what it is
         fh.seek(0)
         while chunk := fh.read(1 << 22):
             digest.update(chunk)
@@ -114,28 +168,63 @@ def _read_large_file(path: Path) -> RawTable | None:
 
 
 def _sniff(data: bytes, name: str) -> str:
-    head = data[:8]
-    if head.startswith(b"PK\x03\x04"):
-        try:
-            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-        except zipfile.BadZipFile:
-            names = []
-        if "xl/workbook.xml" in names:
-            return "xlsx"
-        raise Unreadable("unsupported-format", "This is a compressed (zip) file, not a spreadsheet. Upload the "
-                         "report as CSV or as an Excel .xlsx workbook.")
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise Unreadable("unsupported-format", "This is an old Excel 97-2003 (.xls) workbook. In Excel choose "
-                         "File > Save As > Excel Workbook (.xlsx) or CSV, then upload that file.")
-    if head.startswith(b"%PDF"):
-        raise Unreadable("unsupported-format", "This is a PDF. Upload the report as CSV or .xlsx, using the "
-                         "template for this report.")
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+    """'xlsx' or 'csv', decided by the content (never the name); anything else raises Unreadable."""
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        _check_workbook(data, name)
+        return "xlsx"
+    if what := _looks_like(data[:1024]):
+        raise Unreadable("unsupported-format", _not_a_table(name, what))
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return "csv"
     if b"\x00" in data:
-        raise Unreadable("binary-file", f"'{name}' is not a text file (it contains binary data). Upload the "
-                         "report as CSV or .xlsx.")
+        raise Unreadable("binary-file", f"'{name}' is not a CSV or Excel file: it is not text (it contains "
+                         "binary data). Upload the report as CSV or .xlsx.")
     return "csv"
+
+
+def _looks_like(head: bytes) -> str | None:
+    """What the first bytes of a file say it is, when that is not a CSV or a workbook (None: maybe text)."""
+    binary = b"\x00" in head
+    for offset, magic, what in SIGNATURES:
+        if head.startswith(magic, offset) and (len(magic) >= 4 or binary):
+            return what
+    text = head.decode("utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8", errors="ignore")
+    if match := WEB_PAGE.match(text.lstrip("\ufeff")):
+        return "a web page or XML document (XML)" if match.group(1) == "?xml" else "a web page (HTML)"
+    return None
+
+
+def _not_a_table(name: str, what: str) -> str:
+    return (f"'{name}' is not a CSV or Excel file: it looks like {what}. Upload the report as CSV or as an Excel "
+            "workbook (.xlsx): start from the template, or in Excel choose File > Save As > CSV UTF-8 or Excel "
+            "Workbook.")
+
+
+def _check_workbook(data: bytes, name: str) -> None:
+    """Refuse a zip that is not an .xlsx workbook, is damaged, or would unpack to more than the cap."""
+    cap = ZIP_EXPANSION_CAP * settings.max_upload_bytes()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            names = [m.filename for m in members]
+            if "xl/workbook.xml" not in names:
+                what = next((w for prefix, w in ZIP_CONTENTS if any(n.startswith(prefix) for n in names)),
+                            "a zip archive (unzip it and upload the CSV or .xlsx inside)")
+                raise Unreadable("unsupported-format", _not_a_table(name, what))
+            declared = sum(m.file_size for m in members)
+            if declared <= cap:  # declared sizes can be forged: unpacking once checks them, since zipfile stops
+                for member in members:  # at a member's declared size and a longer member fails its CRC check
+                    with archive.open(member) as fh:
+                        while fh.read(1 << 20):
+                            pass
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, OSError, EOFError,
+            zlib.error) as exc:
+        raise Unreadable("unsupported-format", f"'{name}' is a damaged or encrypted Excel workbook ({exc}). Open "
+                         "it in Excel and save it again as .xlsx or CSV.") from exc
+    if declared > cap:
+        raise Unreadable("file-too-large", f"'{name}' is an Excel workbook that unpacks to more than "
+                         f"{ZIP_EXPANSION_CAP * _limit_mb():g} MB ({ZIP_EXPANSION_CAP} times the upload limit). "
+                         "Save it again from Excel, or split it by quarter or by agency and upload the parts.")
 
 
 def _as_utf8(data: bytes) -> tuple[bytes, str | None]:

@@ -129,7 +129,7 @@ def test_size_limit_is_a_setting(monkeypatch):
     with pytest.raises(Unreadable) as info:
         read_file("big.csv", csv_bytes(clean_rows("billing")) * 20)
     assert info.value.finding.code == "file-too-large"
-    assert "limit" in info.value.finding.message
+    assert "MB; the limit is 0.001 MB." in info.value.finding.message
 
 
 def test_structure_findings(con):
