@@ -146,7 +146,7 @@ def sidebar(viewer: Viewer) -> None:
 
 def banner(viewer: Viewer) -> None:
     if demo():
-        st.warning(f"**Demo mode**: no sign-in; you are viewing as **{viewer.label}**"
-                   + (f" ({', '.join(viewer.agencies)})" if viewer.agencies else "")
-                   + ". Switch role in the sidebar. Set PEER_DEMO_MODE=off and configure sign-in for real data.",
-                   icon=":material/science:")
+        st.markdown(f":orange-badge[:material/science: Demo mode] No sign-in: you are viewing as "
+                    f"**{viewer.label}**" + (f" ({', '.join(viewer.agencies)})" if viewer.agencies else "")
+                    + ". Switch role in the sidebar. Turn demo mode off (PEER_DEMO_MODE=off) and configure sign-in "
+                    "before loading real data.")

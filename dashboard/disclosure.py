@@ -98,10 +98,10 @@ def beside_own(frame: pl.DataFrame, *, derived: dict[str, tuple[str, ...]] | Non
     agency's own figure would leave 1-10 (the rest of the region could be one other agency)."""
     if not restricted() or frame.is_empty():
         return frame.drop(drop, strict=False)
-    rule = Rule(PEOPLE, {**DERIVED, **(derived or {})})
+    on = [c for c in ("quarter",) if c in frame.columns]
+    rule = Rule(PEOPLE, {**DERIVED, **(derived or {})}, groups=("level", *on))  # each row on its own
     own, places = frame.filter(pl.col("level") == "agency"), frame.filter(pl.col("level") != "agency")
     counts = [c for c in PEOPLE if c in frame.columns and frame.schema[c].is_numeric()]
-    on = [c for c in ("quarter",) if c in frame.columns]
     mine = own.select(*on, *counts).rename({c: f"{c}__own" for c in counts})
     joined = places.join(mine, on=on, how="left") if on else places.join(mine.head(1), how="cross")
     rest = joined.with_columns((pl.col(c) - pl.col(f"{c}__own").fill_null(0)).alias(c) for c in counts)

@@ -27,9 +27,8 @@ def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBP
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
         con = duckdb.connect(str(path), read_only=read_only)
-        if not read_only:  # the audit log lives in a file of its own, next to the warehouse
-            audit_file = settings.audit_path(path)
-            con.execute(f"attach if not exists '{audit_file.as_posix().replace(chr(39), chr(39) * 2)}' as audit")
+        if not read_only:
+            attach_audit(con, settings.audit_path(path))
         return con
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
@@ -39,6 +38,14 @@ def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBP
                 f"Warehouse busy: {path.name} is open for writing in another program{who}. "
                 "Wait for it to finish (or stop the dashboard) and try again.") from exc
         raise
+
+
+def attach_audit(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+    """Attach the audit log (its own file, next to the warehouse) as `audit`; in memory when there is no file."""
+    if con.execute("select count(*) from duckdb_databases() where database_name = 'audit'").fetchall()[0][0]:
+        return
+    target = path.as_posix().replace("'", "''") if path else ":memory:"
+    con.execute(f"attach '{target}' as audit")
 
 
 def _fact_ddl(contract: Contract) -> str:
@@ -145,6 +152,7 @@ def init(con: duckdb.DuckDBPyConnection) -> int:
         except Exception:
             con.execute("rollback")
             raise
+        attach_audit(con, None)  # a connection opened without connect() (an in-memory warehouse)
         con.execute(audit.DDL)  # its own transaction: one transaction writes one attached database
     return found
 

@@ -45,10 +45,10 @@ def test_navigation_lists_only_declared_pages(demo_env):
     at = run_app()
     declared = {str(Path(info["script_path"]).relative_to(Path(APP).parent)) for info in at._registered_pages.values()}
     pages_on_disk = {f"pages/{p.name}" for p in (Path(APP).parent / "pages").glob("*.py")}
-    assert declared == pages_on_disk  # every page file is routed by app.py, none auto-discovered
-    assert len(declared) == 11
+    assert declared == pages_on_disk  # demo mode opens as the state administrator: every page, none auto-discovered
+    assert len(declared) == 12
     assert at.title[0].value == "Peer workforce integration: state overview"
-    assert [w.label for w in at.sidebar.selectbox] == ["Region", "Agency type"]  # the shared filters
+    assert [w.label for w in at.sidebar.selectbox] == ["View the dashboard as", "Region", "Agency type"]
 
 
 def test_url_filters_round_trip_and_survive_page_switches(demo_env):

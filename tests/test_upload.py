@@ -250,7 +250,6 @@ def choose_and_upload(at: AppTest, agency: str, quarter: str, name: str, content
     at.selectbox(key="up_quarter").set_value(quarter)
     if kind:
         at.selectbox(key="up_report").set_value(kind)
-    at.text_input(key="up_who").input("agency.user@example.org")
     at.file_uploader(key="up_file").set_value((name, content, "text/csv")).run()
     assert not at.exception, at.exception
     return at

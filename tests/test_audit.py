@@ -1,0 +1,136 @@
+"""The audit trail: a row for each audited action (who, when, what), kept out of the analysts' snapshot, shown
+only to the state administrator, and never changed by the app."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+from streamlit.testing.v1 import AppTest
+
+from dashboard import upload
+from pipelines import audit, snapshot
+from pipelines.ingest import ingest
+from tests.conftest import clean_rows, csv_bytes
+from tests.test_app import APP
+
+ROOT = Path(APP).parent
+
+
+def events(con, action: str) -> list[tuple]:
+    return con.execute("select actor, role, target, detail from audit.audit_log where action = ? order by event_id",
+                       [action]).fetchall()
+
+
+def test_uploads_accepted_rejected_and_replacements_are_audited(con, env):
+    rows = clean_rows("headcount")
+    first = upload.check(con, "headcount.csv", csv_bytes(rows), agency="AG0001", quarter="2026-Q1",
+                         submitted_by="sam@agency.example", role="agency_submitter")
+    loaded = upload.submit(con, first, submitted_by="sam@agency.example", role="agency_submitter")
+    (actor, role, target, detail), = events(con, "upload_accepted")
+    assert (actor, role, target) == ("sam@agency.example", "agency_submitter", f"#{loaded.submission_ids[0]}")
+    assert "headcount · headcount.csv · AG0001 2026-Q1 · 3 rows" in detail
+
+    rows[1][3] = "6"  # a corrected headcount replaces the first file
+    second = upload.check(con, "headcount-v2.csv", csv_bytes(rows), agency="AG0001", quarter="2026-Q1",
+                          submitted_by="sam@agency.example", role="agency_submitter")
+    again = upload.submit(con, second, submitted_by="sam@agency.example", role="agency_submitter", confirmed=True,
+                          acknowledged=True)
+    (_, _, target, detail), = events(con, "replacement")
+    assert target == f"#{again.submission_ids[0]}" and detail == f"replaces #{loaded.submission_ids[0]}"
+
+    rows[2][2] = "PEER_COACH"  # not a role: rejected at the check, and audited then
+    bad = upload.check(con, "headcount-bad.csv", csv_bytes(rows), agency="AG0001", quarter="2026-Q1",
+                       submitted_by="sam@agency.example", role="agency_submitter")
+    (actor, role, target, detail), = events(con, "upload_rejected")
+    assert (actor, target) == ("sam@agency.example", f"#{bad.rejection_id}")
+    assert f"{len(bad.report.errors)} errors, 0 warnings" in detail and bad.report.errors
+    assert con.execute("select count(*) from audit.audit_log").fetchall() == [(4,)]  # 2 accepted, 1 replacement, 1 rejected
+
+
+def test_command_line_loads_are_audited_as_the_operating_system_user(con, env, write):
+    path = write("AG0001-headcount.csv", clean_rows("headcount"))
+    ingest(con, path, agency="AG0001", quarter="2026-Q1", submitted_by=None)
+    (actor, role, _, _), = events(con, "upload_accepted")
+    assert role == "cli" and re.fullmatch(r"cli:\S+", actor)
+
+
+def test_the_demo_history_is_not_audited(demo_warehouse):
+    copy = demo_warehouse.parent / "audit.duckdb"
+    con = duckdb.connect(str(copy), read_only=True) if copy.exists() else None
+    if con is not None:
+        assert con.execute("select count(*) from audit_log").fetchall() == [(0,)]
+        con.close()
+
+
+def test_the_audit_log_is_not_in_the_snapshot_and_the_app_never_edits_it(con, env):
+    audit.record(con, "someone@state.example", "state_admin", "sign_in")
+    published = snapshot.publish(con)
+    copy = duckdb.connect(str(published), read_only=True)
+    try:
+        tables = {r[0] for r in copy.execute("select table_name from information_schema.tables").fetchall()}
+    finally:
+        copy.close()
+    assert "submissions" in tables and "audit_log" not in tables
+    writers = [f"{p.relative_to(ROOT)}:{n}" for p in [*ROOT.glob("pipelines/*.py"), *ROOT.glob("dashboard/*.py"),
+                                                        *ROOT.glob("pages/*.py")]
+               for n, line in enumerate(p.read_text().splitlines(), 1)
+               if re.search(r"(update|delete from|truncate|drop table)\s+(audit\.)?audit_log", line, re.I)]
+    assert writers == []
+
+
+def test_unknown_actions_are_refused(con, env):
+    try:
+        audit.record(con, "x", "public", "edited_the_log")
+    except ValueError as exc:
+        assert "unknown audit action" in str(exc)
+    else:
+        raise AssertionError("an unknown action was recorded")
+
+
+def _app(principal: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state["demo_principal"] = principal
+    return at.run()
+
+
+def _live(db: Path, action: str) -> list[tuple]:
+    """Read the audit file the app holds open, through a copy."""
+    copy = db.parent / "audit-read.duckdb"
+    shutil.copyfile(db.parent / "audit.duckdb", copy)
+    if (db.parent / "audit.duckdb.wal").exists():
+        shutil.copyfile(db.parent / "audit.duckdb.wal", db.parent / "audit-read.duckdb.wal")
+    con = duckdb.connect(str(copy))
+    try:
+        return con.execute("select actor, role, target, detail from audit_log where action = ? order by event_id",
+                           [action]).fetchall()
+    finally:
+        con.close()
+        copy.unlink()
+        (db.parent / "audit-read.duckdb.wal").unlink(missing_ok=True)
+
+
+def test_sql_queries_and_demo_sign_ins_are_audited_and_the_admin_sees_them(demo_env):
+    at = _app("analyst@state.example")
+    at.switch_page("pages/sql.py").run()
+    at.text_area(key="sql_text").input("select count(*) as agencies from agencies").run()
+    at.button(key="sql_run").click().run()
+    assert not at.exception, at.exception
+    ran = _live(demo_env, "sql_query")
+    assert ("analyst@state.example", "state_analyst", "published snapshot",
+            "select count(*) as agencies from agencies") in ran
+    assert ("analyst@state.example", "state_analyst") in [r[:2] for r in _live(demo_env, "sign_in")]
+
+    admin = _app("admin@state.example")
+    admin.switch_page("pages/audit.py").run()
+    assert not admin.exception, admin.exception
+    shown = admin.dataframe[0].value
+    assert "select count(*) as agencies from agencies" in shown["detail"].tolist()
+    assert {"sign_in", "sql_query"} <= set(shown["action"])
+    assert [b for b in admin.get("download_button") if "audit-trail" in b.proto.label]
+    assert not [w for w in admin.text_area] and not [b for b in admin.button if "delete" in b.label.lower()]
+
+    admin.multiselect(key="audit_actions").set_value(["sql_query"]).run()
+    assert set(admin.dataframe[0].value["action"]) == {"sql_query"}
