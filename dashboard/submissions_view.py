@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import auth, data, filters, upload_findings, widgets
-from pipelines import compliance, originals
+from pipelines import audit, compliance, originals
 from pipelines.access import Viewer
 from pipelines.contracts import REPORTS
 
@@ -145,7 +145,7 @@ def history(submission_id: int, viewer: Viewer) -> None:
     st.subheader(f"Submission #{submission_id}: {s['agency_id']} {s['quarter']} {s['report']}")
     state = "" if s["status"] != "accepted" else (
         f" (replaced by #{s['superseded_by']})" if s["superseded_by"] else " (current)")
-    st.markdown(f"**{s['status'].capitalize()}**{state} · {s['file_name']} · {s['rows']:,} rows · "
+    st.markdown(f"**{s['status'].capitalize()}**{state} · {widgets.plain(s['file_name'])} · {s['rows']:,} rows · "
                 f"errors: {s['error_count']}, warnings: {s['warning_count']} · submitted by "
                 f"{s['submitted_by'] or 'unknown'} at {s['submitted_at']:%Y-%m-%d %H:%M} · sha256 `{s['sha256']}`")
     _original(s)
@@ -170,13 +170,15 @@ def _original(s: dict) -> None:
         st.caption("The original file is not kept here (it was loaded from the command line or before files "
                    "were kept).")
         return
+    viewer, con = auth.current(), data.connection()  # the download runs after the script: capture both now
+
     def download() -> bytes:
-        auth.record("original_download", f"submission #{s['submission_id']}",
-                    f"{s['file_name']} · sha256 {s['sha256']}")
+        audit.record(con, viewer.actor, viewer.role, "original_download", f"submission #{s['submission_id']}",
+                     f"{s['file_name']} · sha256 {s['sha256']}")
         return content
 
-    st.download_button(f"Download the original file ({s['file_name']})", download, file_name=s["file_name"],
-                       key="dl-original", icon=":material/download:", on_click="ignore")
+    st.download_button(f"Download the original file ({widgets.plain(s['file_name'])})", download,
+                       file_name=s["file_name"], key="dl-original", icon=":material/download:", on_click="ignore")
     view = upload_findings.file_view(s["file_name"], content, None, set())
     if view is not None:
         with st.expander("View the original file"):

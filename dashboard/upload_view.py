@@ -107,7 +107,7 @@ def verdict(checked: upload.Checked) -> None:
     """Verdict first: rejected, identical, ready with warnings, or ready."""
     r = checked.report
     errors, warnings = _total(r, "error"), _total(r, "warning")
-    what = f"{r.file} ({r.report or 'unknown'} report, {r.rows:,} rows, {checked.agency} {checked.quarter})"
+    what = f"{widgets.plain(r.file)} ({r.report or 'unknown'} report, {r.rows:,} rows, {checked.agency} {checked.quarter})"
     if not checked.valid:
         st.error(f"**Rejected: nothing was loaded.** {errors:,} error{'s' * (errors != 1)} and {warnings:,} "
                  f"warning{'s' * (warnings != 1)} in {what}. Fix the errors listed below in your file and upload "
@@ -193,7 +193,7 @@ def submit_step(checked: upload.Checked, who: Viewer) -> None:
     if checked.replaces:
         ids = ", ".join(f"#{i}" for i in checked.current["submission_id"])
         st.markdown(f"A {checked.kind} report for {checked.agency} {checked.quarter} is already on file "
-                    f"(submission {ids}, {checked.current['file_name'][0]}). Submitting replaces it:")
+                    f"(submission {ids}, {widgets.plain(checked.current['file_name'][0])}). Submitting replaces it:")
         widgets.table(checked.changes, "replacement-changes")
         confirmed = st.checkbox(f"Replace submission {ids} with this file", key="up_confirm")
     if checked.report.warnings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import altair as alt
 import polars as pl
@@ -74,6 +75,11 @@ def titled(title: str):
         empty_state(NO_DATA)
         st.stop()
     return f
+
+
+def plain(text: object) -> str:
+    """Text from a user (a file name) made safe inside markdown: no links, emphasis, icons or HTML."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$:])", r"\\\1", str(text))
 
 
 def empty_state(message: str) -> None:

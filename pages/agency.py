@@ -18,13 +18,15 @@ if wanted and wanted not in names:
                   f"({', '.join(viewer.agencies) or 'none'}); {wanted!r} is not one of them.")
     st.error(f"There is no agency with id {wanted!r}. Choose one below.")
     wanted = None
+if not wanted and len(names) == 1:
+    wanted = next(iter(names))  # an agency user with one agency goes straight to it
 agency_id = st.selectbox("Agency", list(names), index=list(names).index(wanted) if wanted else None,
                          format_func=lambda a: f"{a} · {names[a]}", placeholder="Choose an agency",
                          key=f"agency-picker-{wanted}")
 if agency_id is None:
     st.title("Agency profile")
-    widgets.empty_state("Choose an agency above, or select one on the Organizations page." if names
-                        else widgets.NO_DATA)
+    widgets.empty_state(widgets.NO_DATA if not names else "Choose an agency above, or select one on the "
+                        "Organizations page." if viewer.is_state else "Choose one of your agencies above.")
     st.stop()
 if st.query_params.get("agency") != agency_id:
     st.query_params["agency"] = agency_id  # the profile is a link someone can share

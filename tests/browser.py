@@ -27,20 +27,29 @@ MARKS = [pytest.mark.e2e, pytest.mark.skipif(not HAVE_CHROMIUM, reason="Debian c
 
 
 @contextlib.contextmanager
-def served(warehouse: Path, work: Path):
-    """`python -m dashboard.serve` (as `make run`) on a free loopback port over a copy of `warehouse`."""
+def served(warehouse: Path, work: Path, secrets: Path | None = None):
+    """`python -m dashboard.serve` (as `make run`) on a free loopback port over a copy of `warehouse`.
+
+    With `secrets` (a secrets.toml, e.g. with an [auth] section), Streamlit reads that file only
+    (`--secrets.files`), and PEER_DEMO_MODE=off: without the [auth] it names, the app would not start.
+    The audit log is work/audit.duckdb (beside the warehouse copy); read it after the block ends.
+    """
     db = work / "warehouse.duckdb"
     shutil.copyfile(warehouse, db)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "PEER_DB": str(db), "PEER_SNAPSHOT": str(work / "published" / "warehouse.duckdb")}
-    for name in ("PEER_AS_OF", "PEER_ORIGINALS"):
+    for name in ("PEER_AS_OF", "PEER_ORIGINALS", "PEER_AUDIT", "STREAMLIT_SECRETS_FILES"):
         env.pop(name, None)
+    extra = []
+    if secrets is not None:
+        env["PEER_DEMO_MODE"] = "off"
+        extra = ["--secrets.files", str(secrets)]
     with open(work / "streamlit.log", "w") as log:
         proc = subprocess.Popen([sys.executable, "-m", "dashboard.serve", "--server.headless", "true",
                                  "--server.address", "127.0.0.1", "--server.port", str(port),
-                                 "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+                                 "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra],
                                 cwd=APP_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
@@ -50,7 +59,7 @@ def served(warehouse: Path, work: Path):
                     if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
                         break
                 except OSError:
-                    if time.time() > deadline:
+                    if time.time() > deadline or proc.poll() is not None:
                         raise RuntimeError((work / "streamlit.log").read_text()) from None
                     time.sleep(0.3)
             yield url

@@ -34,7 +34,7 @@ CHART_PAGES = {  # navigation label -> heading on the page
     "Retention": "Retention",
     "Medicaid billing": "Medicaid billing",
 }
-OTHER_PAGES = {"Upload a report", "Submissions", "SQL workbench", "Metric definitions"}
+OTHER_PAGES = {"Upload a report", "Submissions", "SQL workbench", "Metric definitions", "Audit trail"}
 
 
 def _no_exception(page) -> None:

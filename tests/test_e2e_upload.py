@@ -64,7 +64,7 @@ def test_new_user_fixes_a_file_and_sees_it_on_the_grid(page, upload_app, tmp_pat
     agency.click()
     page.keyboard.type("AG0042")
     page.get_by_role("option", name=re.compile("^AG0042")).click()  # wait for the option, not a fixed delay
-    expect(page.get_by_role("combobox", name="Agency")).to_have_value(re.compile("^AG0042"))
+    expect(page.get_by_role("combobox", name="Agency", exact=True)).to_have_value(re.compile("^AG0042"))
     _settled(page)
     page.locator('input[type="file"]').set_input_files(str(wrong))
     expect(page.get_by_text("Rejected: nothing was loaded")).to_be_visible(timeout=60_000)
@@ -102,6 +102,18 @@ def test_new_user_fixes_a_file_and_sees_it_on_the_grid(page, upload_app, tmp_pat
     expect(page.get_by_role("heading", name=f"Submission #{submission}: AG0042 2026-Q3 headcount")).to_be_visible(
         timeout=60_000)
     _settled(page)
-    expect(page.get_by_role("button", name="Download the original file (AG0042-headcount-fixed.csv)")).to_be_visible()
+    with page.expect_download() as original:
+        page.get_by_role("button", name="Download the original file (AG0042-headcount-fixed.csv)").click()
+    assert Path(original.value.path()).read_bytes() == fixed.read_bytes()
     page.screenshot(path=str(tmp_path / "4-history.png"), full_page=True)
     assert page.locator('[data-testid="stException"]').count() == 0
+
+    # 5. the audit trail (demo mode opens as the state administrator) lists the rejected and accepted uploads
+    # and the download of the original file
+    page.goto(f"{url}/audit")
+    expect(page.get_by_role("heading", name="Audit trail")).to_be_visible(timeout=60_000)
+    _settled(page)
+    summary = page.get_by_text(re.compile(r"^\d+ events: "))
+    for counted in ("1 upload accepted", "1 upload rejected", "1 original download"):
+        expect(summary).to_contain_text(counted)
+    page.screenshot(path=str(tmp_path / "5-audit.png"), full_page=True)
