@@ -12,6 +12,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import audit_events
 from tests.test_app import APP, chart_data
 
 ROOT = Path(APP).parent
@@ -100,22 +101,7 @@ def shown_text(at: AppTest) -> str:
 
 
 def audit_rows(db: Path, action: str) -> list[tuple]:
-    """The audit file is held by the app's connection; read a copy."""
-    if not (db.parent / "audit.duckdb").exists():
-        return []
-    copy = db.parent / "audit-copy.duckdb"
-    shutil.copyfile(db.parent / "audit.duckdb", copy)
-    wal = db.parent / "audit.duckdb.wal"
-    if wal.exists():
-        shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
-    con = duckdb.connect(str(copy))
-    try:
-        return con.execute("select actor, role, target, detail from audit_log where action = ? order by event_id",
-                           [action]).fetchall()
-    finally:
-        con.close()
-        copy.unlink()
-        copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
+    return audit_events(db.parent, action)
 
 
 def other_agency_names() -> set[str]:

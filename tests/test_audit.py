@@ -4,7 +4,6 @@ only to the state administrator, and never changed by the app."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -13,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import upload
 from pipelines import audit, snapshot
 from pipelines.ingest import ingest
-from tests.conftest import clean_rows, csv_bytes
+from tests.conftest import audit_events, clean_rows, csv_bytes
 from tests.test_app import APP
 
 ROOT = Path(APP).parent
@@ -97,19 +96,7 @@ def _app(principal: str) -> AppTest:
 
 
 def _live(db: Path, action: str) -> list[tuple]:
-    """Read the audit file the app holds open, through a copy."""
-    copy = db.parent / "audit-read.duckdb"
-    shutil.copyfile(db.parent / "audit.duckdb", copy)
-    if (db.parent / "audit.duckdb.wal").exists():
-        shutil.copyfile(db.parent / "audit.duckdb.wal", db.parent / "audit-read.duckdb.wal")
-    con = duckdb.connect(str(copy))
-    try:
-        return con.execute("select actor, role, target, detail from audit_log where action = ? order by event_id",
-                           [action]).fetchall()
-    finally:
-        con.close()
-        copy.unlink()
-        (db.parent / "audit-read.duckdb.wal").unlink(missing_ok=True)
+    return audit_events(db.parent, action)
 
 
 def test_sql_queries_and_demo_sign_ins_are_audited_and_the_admin_sees_them(demo_env):

@@ -7,13 +7,12 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
-import shutil
 import types
 
-import duckdb
 import pytest
 
 from tests.browser import MARKS, served
+from tests.conftest import audit_events
 
 pytestmark = MARKS
 
@@ -196,12 +195,7 @@ def test_signing_out_goes_through_the_provider_and_back_signed_out(submitter, st
 
 def test_each_sign_in_is_in_the_audit_trail(submitter, state_viewer, app, tmp_path):
     app.stop()  # the server holds the audit file open while it runs
-    copy = tmp_path / "audit.duckdb"
-    shutil.copyfile(app.work / "audit.duckdb", copy)
-    if (app.work / "audit.duckdb.wal").exists():  # not yet checkpointed: DuckDB replays it on open
-        shutil.copyfile(app.work / "audit.duckdb.wal", tmp_path / "audit.duckdb.wal")
-    with duckdb.connect(str(copy), read_only=True) as con:
-        rows = con.execute("select actor, role, detail from audit_log where action = 'sign_in'").fetchall()
+    rows = [(actor, role, detail) for actor, role, _, detail in audit_events(app.work, "sign_in")]
     signed_in = {(actor, role) for actor, role, _ in rows}
     assert ("submitter@fairstead.example", "agency_submitter") in signed_in, rows
     assert ("viewer@state.example", "state_viewer") in signed_in, rows
