@@ -28,7 +28,10 @@ sys.path.insert(0, str(ROOT))
 OUT = ROOT / "bench" / "out"
 PAGES = ("pages/overview.py", "pages/regions.py", "pages/organizations.py", "pages/agency.py",
          "pages/certification.py", "pages/retention.py", "pages/billing.py", "pages/submissions.py",
-         "pages/upload.py", "pages/sql.py", "pages/definitions.py")
+         "pages/upload.py", "pages/sql.py", "pages/definitions.py", "pages/audit.py")
+PUBLIC = ("pages/overview.py", "pages/regions.py", "pages/certification.py", "pages/retention.py",
+          "pages/billing.py")
+"""Also timed as a signed-out member of the public: every figure goes through small-cell suppression."""
 
 
 def build_demo_warehouse() -> Path:
@@ -95,8 +98,11 @@ def measure(db: Path, repeats: int) -> dict:
     t0 = time.perf_counter()
     AppTest.from_file(str(ROOT / "app.py"), default_timeout=600).run()  # app start: init, reference, views
     results = {"app start": {"cold_s": round(time.perf_counter() - t0, 3)}}
-    for page in PAGES:
+
+    def timed(page: str, principal: str | None = None) -> dict:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+        if principal is not None:  # demo mode's role switcher; the default is the state administrator
+            at.session_state["demo_principal"] = principal
         if page != PAGES[0]:  # a new session lands on the overview, then opens the page
             at.run()
             at.switch_page(page)
@@ -112,8 +118,13 @@ def measure(db: Path, repeats: int) -> dict:
             t0 = time.perf_counter()
             at.run()
             warm.append(time.perf_counter() - t0)
-        results[page] = {"cold_s": round(cold, 3), "warm_s": round(statistics.median(warm), 3),
-                         "charts": len(at.get("vega_lite_chart")), "tables": len(at.dataframe)}
+        return {"cold_s": round(cold, 3), "warm_s": round(statistics.median(warm), 3),
+                "charts": len(at.get("vega_lite_chart")), "tables": len(at.dataframe)}
+
+    for page in PAGES:
+        results[page] = timed(page)
+    for page in PUBLIC:
+        results[f"{page} (public)"] = timed(page, "")
     return results
 
 
@@ -148,7 +159,7 @@ def main() -> None:
     print(f"app start: demo {demo_times['app start']['cold_s']:.2f} s, national "
           f"{national_times['app start']['cold_s']:.2f} s", file=sys.stderr)
     rows = [{"page": "app start", "demo": demo_times["app start"], "national": national_times["app start"]}]
-    for page in PAGES:
+    for page in (*PAGES, *(f"{p} (public)" for p in PUBLIC)):
         d, n = demo_times[page], national_times[page]
         rows.append({"page": page, "demo": d, "national": n,
                      "warm_ratio": round(n["warm_s"] / d["warm_s"], 2) if d["warm_s"] else None,

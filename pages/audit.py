@@ -1,11 +1,12 @@
-"""Audit trail: sign-ins, uploads, replacements, original-file downloads and SQL queries, newest first."""
+"""Audit trail: sign-ins, uploads, replacements, original-file downloads and SQL queries, newest first; and
+who holds which role."""
 
 import datetime as dt
 
 import streamlit as st
 
 from dashboard import auth, data, widgets
-from pipelines import audit
+from pipelines import access, audit
 
 viewer = auth.require("audit")
 
@@ -23,10 +24,18 @@ events = audit.events(data.connection(), actions=actions or None, actor=actor.st
 if events.is_empty():
     widgets.empty_state("No events match. Clear the filters above." if actions or actor or since
                         else "Nothing recorded yet.")
-    st.stop()
-counts = events.group_by("action").len().sort("len", descending=True)
-st.caption(f"{events.height:,} events" + (" (the newest 5,000)" if events.height == 5000 else "") + ": "
-           + ", ".join(f"{n:,} {a.replace('_', ' ')}" for a, n in counts.iter_rows()))
-widgets.table(events, "audit-trail", column_config={
-    "event_id": st.column_config.NumberColumn("Event", format="%d"),
-    "occurred_at": "When (server time)", "detail": st.column_config.TextColumn("Detail", width="large")})
+else:
+    counts = events.group_by("action").len().sort("len", descending=True)
+    st.caption(f"{events.height:,} events" + (" (the newest 5,000)" if events.height == 5000 else "") + ": "
+               + ", ".join(f"{n:,} {a.replace('_', ' ')}" for a, n in counts.iter_rows()))
+    widgets.table(events, "audit-trail", column_config={
+        "event_id": st.column_config.NumberColumn("Event", format="%d"),
+        "occurred_at": "When (server time)", "detail": st.column_config.TextColumn("Detail", width="large")})
+
+st.subheader("People and roles")
+st.caption("The user_roles table, maintained by the state in the reference folder (PEER_REFERENCE) and "
+           "reloaded when the dashboard starts.")
+for problem in access.problems(data.connection()):
+    st.warning(problem, icon=":material/person_alert:")
+widgets.table(data.query("select principal, role, agency_id, name from user_roles order by role, principal, "
+                         "agency_id"), "user-roles")

@@ -81,7 +81,7 @@ def lookup(con: duckdb.DuckDBPyConnection, *identities: str | None) -> Viewer:
 def problems(con: duckdb.DuckDBPyConnection) -> list[str]:
     """What is wrong with user_roles (people with two roles, submitters without a known agency)."""
     return [row[0] for row in con.execute("""
-        select principal || ' has more than one role (' || string_agg(distinct role, ', ') || '): they get none'
+        select principal || ' has more than one role (' || string_agg(distinct role, ', ' order by role) || '): they get none'
         from user_roles group by principal having count(distinct role) > 1
         union all
         select principal || ' is an agency_submitter with no agency' from user_roles

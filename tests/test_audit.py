@@ -121,3 +121,20 @@ def test_sql_queries_and_demo_sign_ins_are_audited_and_the_admin_sees_them(demo_
 
     admin.multiselect(key="audit_actions").set_value(["sql_query"]).run()
     assert set(admin.dataframe[0].value["action"]) == {"sql_query"}
+
+
+def test_role_table_problems_are_named(con, env):
+    con.execute("delete from user_roles")
+    con.execute("insert into user_roles values ('two@state.example', 'state_viewer', null, null), "
+                "('two@state.example', 'state_admin', null, null), ('lost@agency.example', 'agency_submitter', "
+                "null, null), ('far@agency.example', 'agency_submitter', 'AG9999', null), "
+                "('ok@agency.example', 'agency_submitter', 'AG0001', null)")
+    from pipelines import access
+
+    assert access.problems(con) == [
+        "far@agency.example is bound to AG9999, which is not in agencies",
+        "lost@agency.example is an agency_submitter with no agency",
+        "two@state.example has more than one role (state_admin, state_viewer): they get none"]
+    assert access.lookup(con, "TWO@state.example").role == "public"  # ambiguous: nothing granted
+    assert access.lookup(con, "ok@agency.example").agencies == ("AG0001",)
+    assert access.lookup(con, None, "ok@agency.example").role == "agency_submitter"  # the subject, when no email
