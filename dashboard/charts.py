@@ -91,12 +91,13 @@ def small_multiples(frame: pl.DataFrame, x: str, y: str, facet: str, title: str,
 def stacked(frame: pl.DataFrame, x: str, y: str, colour: str, title: str, subtitle: str, y_title: str,
             order: list[str] | None = None, normalize: bool = False, colours: dict[str, str] | None = None,
             y_format: str = ",.0f") -> alt.Chart:
-    """Stacked bars per quarter (shares when `normalize`), stacking in `order`."""
+    """Stacked bars per quarter (shares when `normalize`), stacking in `order`. Rows without a value (suppressed
+    small cells) are left out of the stack, so shares are of the figures shown."""
     if colours:
         scale = alt.Scale(domain=list(colours), range=list(colours.values()))
     else:
         scale = alt.Scale(domain=order) if order else alt.Undefined
-    return (_titled(frame, title, subtitle).mark_bar()
+    return (_titled(frame, title, subtitle).transform_filter(f"isValid(datum[{y!r}])").mark_bar()
             .encode(x=alt.X(f"{x}:O", title="Quarter", sort=None, axis=alt.Axis(labelAngle=-40)),
                     y=alt.Y(f"sum({y}):Q", title=y_title, stack="normalize" if normalize else True,
                             axis=alt.Axis(format="%" if normalize else y_format)),

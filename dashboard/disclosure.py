@@ -48,7 +48,8 @@ DERIVED: dict[str, tuple[str, ...]] = {
     "index_score": CORE, "stage": CORE, "sub_score": CORE,
 }
 NOTE = ("Counts of 1 to 10 people are shown as suppressed, with other cells hidden too where a total or "
-        "a percentage would reveal them (small-cell suppression for readers outside the state office).")
+        "a percentage would reveal them (small-cell suppression for readers outside the state office); "
+        "stacked shares are of the figures shown.")
 
 
 def restricted() -> bool:

@@ -30,7 +30,8 @@ else:
                + ", ".join(f"{n:,} {a.replace('_', ' ')}" for a, n in counts.iter_rows()))
     widgets.table(events, "audit-trail", column_config={
         "event_id": st.column_config.NumberColumn("Event", format="%d"),
-        "occurred_at": "When (server time)", "detail": st.column_config.TextColumn("Detail", width="large")})
+        "occurred_at": "When (server time)", "actor": "Who", "role": "Role", "action": "Action",
+        "target": "Target", "detail": st.column_config.TextColumn("Detail", width="large")})
 
 st.subheader("People and roles")
 st.caption("The user_roles table, maintained by the state in the reference folder (PEER_REFERENCE) and "
