@@ -38,4 +38,4 @@ bench: $(VENV)/.synced
 	$(VENV)/bin/python bench/upload.py
 
 clean:
-	rm -rf $(VENV) .tools data/warehouse.duckdb data/warehouse.duckdb.wal data/audit.duckdb data/audit.duckdb.wal data/published
+	rm -rf $(VENV) .tools data/warehouse.duckdb data/warehouse.duckdb.wal data/warehouse.audit.duckdb data/warehouse.audit.duckdb.wal data/published

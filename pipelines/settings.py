@@ -23,7 +23,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "PEER_SQL_MAX_ROWS": ("10000", "Rows an analyst's SQL query returns at most; beyond it the result is cut."),
     "PEER_REFERENCE": ("data/reference",
                        "Folder of the state-maintained reference CSVs, reloaded by init and at app start."),
-    "PEER_AUDIT": ("", "The audit log's DuckDB file; empty means audit.duckdb beside the warehouse file."),
+    "PEER_AUDIT": ("", "The audit log's DuckDB file; empty means <warehouse name>.audit.duckdb beside the "
+                   "warehouse file (data/warehouse.audit.duckdb)."),
     "PEER_DEMO_MODE": ("on", "on: without a sign-in provider the app runs as a demo (banner, role switcher). "
                        "off: without a provider the app refuses to start."),
     "PEER_ORIGINALS": ("", "Folder keeping every uploaded file (accepted or rejected) by sha256; empty means "
@@ -58,8 +59,12 @@ def originals_dir() -> Path:
 
 
 def audit_path(warehouse: Path | None = None) -> Path:
-    """The audit log's file; by default audit.duckdb beside the warehouse it records."""
-    return _path("PEER_AUDIT") if get("PEER_AUDIT") else (warehouse or db_path()).parent / "audit.duckdb"
+    """The audit log's file; by default <name>.audit.duckdb beside the warehouse it records (each warehouse
+    its own, so two warehouses in one folder never share a log)."""
+    if get("PEER_AUDIT"):
+        return _path("PEER_AUDIT")
+    warehouse = warehouse or db_path()
+    return warehouse.with_name(f"{warehouse.stem}.audit.duckdb")
 
 
 def demo_mode() -> bool:

@@ -32,7 +32,7 @@ def served(warehouse: Path, work: Path, secrets: Path | None = None):
 
     With `secrets` (a secrets.toml, e.g. with an [auth] section), Streamlit reads that file only
     (`--secrets.files`), and PEER_DEMO_MODE=off: without the [auth] it names, the app would not start.
-    The audit log is work/audit.duckdb (beside the warehouse copy); read it after the block ends.
+    The audit log is work/warehouse.audit.duckdb (beside the warehouse copy); read it after the block ends.
     """
     db = work / "warehouse.duckdb"
     shutil.copyfile(warehouse, db)

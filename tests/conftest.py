@@ -148,17 +148,17 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": LAUNCH_ARGS}
 
 
-def audit_events(folder: Path, action: str) -> list[tuple]:
-    """(actor, role, target, detail) of one action in the audit file in `folder`, oldest first. The file is
-    read through a copy (with its write-ahead log): a running app holds it open."""
-    source = folder / "audit.duckdb"
+def audit_events(db: Path, action: str) -> list[tuple]:
+    """(actor, role, target, detail) of one action in the audit log of the warehouse `db`, oldest first. The
+    file is read through a copy (with its write-ahead log): a running app holds it open."""
+    source = db.with_name(f"{db.stem}.audit.duckdb")
     if not source.exists():
         return []
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "audit.duckdb"
         shutil.copyfile(source, copy)
-        if source.with_name("audit.duckdb.wal").exists():
-            shutil.copyfile(source.with_name("audit.duckdb.wal"), copy.with_name("audit.duckdb.wal"))
+        if source.with_name(source.name + ".wal").exists():
+            shutil.copyfile(source.with_name(source.name + ".wal"), copy.with_name("audit.duckdb.wal"))
         with duckdb.connect(str(copy)) as con:
             return con.execute("select actor, role, target, detail from audit_log where action = ? "
                                "order by event_id", [action]).fetchall()

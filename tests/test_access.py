@@ -101,7 +101,7 @@ def shown_text(at: AppTest) -> str:
 
 
 def audit_rows(db: Path, action: str) -> list[tuple]:
-    return audit_events(db.parent, action)
+    return audit_events(db, action)
 
 
 def other_agency_names() -> set[str]:

@@ -57,7 +57,7 @@ def test_command_line_loads_are_audited_as_the_operating_system_user(con, env, w
 
 
 def test_the_demo_history_is_not_audited(demo_warehouse):
-    copy = demo_warehouse.parent / "audit.duckdb"
+    copy = demo_warehouse.with_name("warehouse.audit.duckdb")
     con = duckdb.connect(str(copy), read_only=True) if copy.exists() else None
     if con is not None:
         assert con.execute("select count(*) from audit_log").fetchall() == [(0,)]
@@ -96,7 +96,7 @@ def _app(principal: str) -> AppTest:
 
 
 def _live(db: Path, action: str) -> list[tuple]:
-    return audit_events(db.parent, action)
+    return audit_events(db, action)
 
 
 def test_sql_queries_and_demo_sign_ins_are_audited_and_the_admin_sees_them(demo_env):
@@ -138,3 +138,21 @@ def test_role_table_problems_are_named(con, env):
     assert access.lookup(con, "TWO@state.example").role == "public"  # ambiguous: nothing granted
     assert access.lookup(con, "ok@agency.example").agencies == ("AG0001",)
     assert access.lookup(con, None, "ok@agency.example").role == "agency_submitter"  # the subject, when no email
+
+
+def test_each_warehouse_has_its_own_audit_log(tmp_path, monkeypatch):
+    """Two warehouses in one folder (a copy beside the original) open side by side."""
+    from pipelines import warehouse
+
+    monkeypatch.delenv("PEER_AUDIT", raising=False)
+    first, second = (warehouse.connect(tmp_path / name) for name in ("warehouse.duckdb", "copy.duckdb"))
+    try:
+        for con in (first, second):
+            warehouse.init(con)
+        audit.record(first, "a@state.example", "state_admin", "sign_in")
+        assert events(first, "sign_in") == [("a@state.example", "state_admin", None, None)]
+        assert events(second, "sign_in") == []
+    finally:
+        first.close()
+        second.close()
+    assert {p.name for p in tmp_path.glob("*.audit.duckdb")} == {"warehouse.audit.duckdb", "copy.audit.duckdb"}

@@ -195,7 +195,8 @@ def test_signing_out_goes_through_the_provider_and_back_signed_out(submitter, st
 
 def test_each_sign_in_is_in_the_audit_trail(submitter, state_viewer, app, tmp_path):
     app.stop()  # the server holds the audit file open while it runs
-    rows = [(actor, role, detail) for actor, role, _, detail in audit_events(app.work, "sign_in")]
+    events = audit_events(app.work / "warehouse.duckdb", "sign_in")
+    rows = [(actor, role, detail) for actor, role, _, detail in events]
     signed_in = {(actor, role) for actor, role, _ in rows}
     assert ("submitter@fairstead.example", "agency_submitter") in signed_in, rows
     assert ("viewer@state.example", "state_viewer") in signed_in, rows
