@@ -70,10 +70,11 @@ def protect(frame: pl.DataFrame, *, groups: tuple = (), total: str | None = None
     if not chart:
         return result.frame.drop(drop, strict=False)
     hidden = [c for c in result.mask.columns if result.mask[c].any()]
-    if not hidden:
+    named = [c for c in hidden if c not in drop]  # the `suppressed` column names only what the view shows
+    if not named:
         return frame.drop(drop, strict=False)
     nulled = frame.with_columns(pl.when(result.mask[c]).then(None).otherwise(pl.col(c)).alias(c) for c in hidden)
-    names = pl.concat_list(pl.when(result.mask[c]).then(pl.lit(c)).otherwise(None) for c in hidden).list.drop_nulls()
+    names = pl.concat_list(pl.when(result.mask[c]).then(pl.lit(c)).otherwise(None) for c in named).list.drop_nulls()
     return nulled.with_columns(names.list.join(", ").replace("", None).alias("suppressed")).drop(drop, strict=False)
 
 
@@ -85,11 +86,11 @@ def place(frame: pl.DataFrame, f: Filters, *, show: str = "place", groups: tuple
     state; the chosen region and the state when one is chosen). `groups`: the additive groups among places.
     """
     shown = protect(frame.with_columns(is_state=pl.col("level") == "state"), groups=groups, total="is_state",
-                    derived=derived, chart=chart)
+                    derived=derived, chart=chart, drop=drop)
     if show == "place" or f.region:
         wanted = (pl.col("level") == f.level) & (pl.col("entity_id") == f.entity_id)
         shown = shown.filter(wanted | (pl.col("level") == "state") if show == "regions" else wanted)
-    return shown.drop("is_state", "level", "entity_id", *drop, strict=False)
+    return shown.drop("is_state", "level", "entity_id", strict=False)
 
 
 def beside_own(frame: pl.DataFrame, *, derived: dict[str, tuple[str, ...]] | None = None,
