@@ -9,12 +9,15 @@ State roles see every figure unchanged.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import polars as pl
 import streamlit as st
 
 from dashboard import auth
 from dashboard.filters import Filters
-from dashboard.privacy import Rule, suppress
+from dashboard.privacy import Rule, Suppressed, suppress
 
 PEOPLE = (  # columns that count people, as the views name them and as the pages' queries rename them
     "peer_headcount_count", "peer_fulltime_count", "supervisor_headcount_count", "trained_supervisor_count",
@@ -66,7 +69,12 @@ def protect(frame: pl.DataFrame, *, groups: tuple = (), total: str | None = None
     """
     if not restricted() or frame.is_empty():
         return frame.drop(drop, strict=False)
-    result = suppress(frame, Rule(PEOPLE, {**DERIVED, **(derived or {})}, groups, total))
+    rule = Rule(PEOPLE, {**DERIVED, **(derived or {})}, groups, total)
+    return _remember(("protect", _content(frame), rule.groups, rule.total, _items(derived), chart, drop),
+                     lambda: _shown(frame, suppress(frame, rule), chart, drop))
+
+
+def _shown(frame: pl.DataFrame, result: Suppressed, chart: bool, drop: tuple[str, ...]) -> pl.DataFrame:
     if not chart:
         return result.frame.drop(drop, strict=False)
     hidden = [c for c in result.mask.columns if result.mask[c].any()]
@@ -78,6 +86,34 @@ def protect(frame: pl.DataFrame, *, groups: tuple = (), total: str | None = None
     return nulled.with_columns(names.list.join(", ").replace("", None).alias("suppressed")).drop(drop, strict=False)
 
 
+_MEMO: OrderedDict[tuple, pl.DataFrame] = OrderedDict()
+_MEMO_LOCK = threading.Lock()
+
+
+def _content(frame: pl.DataFrame) -> tuple:
+    return (tuple(frame.schema.items()), frame.height, int(frame.hash_rows(seed=1).sum()),
+            int(frame.hash_rows(seed=2).sum()))
+
+
+def _items(mapping: dict | None) -> tuple:
+    return tuple(sorted((mapping or {}).items()))
+
+
+def _remember(key: tuple, compute) -> pl.DataFrame:
+    """What a restricted reader sees depends only on the data and the view, so every such reader of a page
+    (and every rerun) shares one computation. Keyed by the frame's content, never by who is asking."""
+    with _MEMO_LOCK:
+        if key in _MEMO:
+            _MEMO.move_to_end(key)
+            return _MEMO[key]
+    value = compute()
+    with _MEMO_LOCK:
+        _MEMO[key] = value
+        while len(_MEMO) > 256:
+            _MEMO.popitem(last=False)
+    return value
+
+
 def place(frame: pl.DataFrame, f: Filters, *, show: str = "place", groups: tuple = ("quarter",),
           chart: bool = True, derived: dict[str, tuple[str, ...]] | None = None,
           drop: tuple[str, ...] = ()) -> pl.DataFrame:
@@ -85,12 +121,24 @@ def place(frame: pl.DataFrame, f: Filters, *, show: str = "place", groups: tuple
     view shows: `show` "place" (the filters' region, or the state), or "regions" (every region and the
     state; the chosen region and the state when one is chosen). `groups`: the additive groups among places.
     """
-    shown = protect(frame.with_columns(is_state=pl.col("level") == "state"), groups=groups, total="is_state",
-                    derived=derived, chart=chart, drop=drop)
     if show == "place" or f.region:
         wanted = (pl.col("level") == f.level) & (pl.col("entity_id") == f.entity_id)
-        shown = shown.filter(wanted | (pl.col("level") == "state") if show == "regions" else wanted)
-    return shown.drop("is_state", "level", "entity_id", strict=False)
+        wanted = wanted | (pl.col("level") == "state") if show == "regions" else wanted
+    else:
+        wanted = pl.lit(True)
+    if not restricted() or frame.is_empty():
+        return frame.filter(wanted).drop("level", "entity_id", *drop, strict=False)
+    rule = Rule(PEOPLE, {**DERIVED, **(derived or {})}, groups, "is_state")
+
+    def compute() -> pl.DataFrame:
+        marked = frame.with_columns(is_state=pl.col("level") == "state")
+        result = suppress(marked, rule)  # over every place, so no view gives away another's hidden cell
+        keep = marked.select(wanted).to_series()
+        kept = Suppressed(result.frame.filter(keep), result.hidden, result.mask.filter(keep))
+        return _shown(marked.filter(keep), kept, chart, drop).drop("is_state", "level", "entity_id", strict=False)
+
+    return _remember(("place", _content(frame), f.level, f.entity_id, show, rule.groups, _items(derived), chart,
+                      drop), compute)
 
 
 def beside_own(frame: pl.DataFrame, *, derived: dict[str, tuple[str, ...]] | None = None,
