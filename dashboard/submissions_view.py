@@ -161,7 +161,7 @@ def history(submission_id: int, viewer: Viewer) -> None:
         st.caption("No findings were stored with this submission.")
     else:
         st.markdown("**Findings stored with this submission**")
-        widgets.table(found, f"findings-{submission_id}")
+        widgets.table(found, f"findings-{submission_id}", row_level=True)
 
 
 def _original(s: dict) -> None:
@@ -177,8 +177,13 @@ def _original(s: dict) -> None:
                      f"{s['file_name']} · sha256 {s['sha256']}")
         return content
 
-    st.download_button(f"Download the original file ({widgets.plain(s['file_name'])})", download,
-                       file_name=s["file_name"], key="dl-original", icon=":material/download:", on_click="ignore")
+    if viewer.may_export_rows:
+        st.download_button(f"Download the original file ({widgets.plain(s['file_name'])})", download,
+                           file_name=s["file_name"], key="dl-original", icon=":material/download:",
+                           on_click="ignore")
+    else:
+        st.caption(":material/lock: Downloads of original files are for state analysts and administrators, "
+                   "and for the agency's own users.")
     view = upload_findings.file_view(s["file_name"], content, None, set())
     if view is not None:
         with st.expander("View the original file"):

@@ -19,12 +19,19 @@ def csv_bytes(frame: pl.DataFrame) -> bytes:
     return csv_safe.csv_bytes(frame)
 
 
-def table(frame: pl.DataFrame, name: str, caption: str | None = None, private: bool = False, **kwargs):
+def table(frame: pl.DataFrame, name: str, caption: str | None = None, private: bool = False,
+          row_level: bool = False, **kwargs):
     """A table with a CSV download of exactly what is shown (built when clicked); returns st.dataframe's
-    value (its selection, when selectable). `private`: its figures went through disclosure.protect."""
+    value (its selection, when selectable). `private`: its figures went through disclosure.protect.
+    `row_level`: rows of a report (a peer, a line of a file), downloadable only by those who may export them."""
+    from dashboard import auth
+
     shown = st.dataframe(frame, hide_index=True, width="stretch", **kwargs)
-    st.download_button(f"Download {name} (CSV)", lambda: csv_bytes(frame), file_name=f"{name}.csv",
-                       mime="text/csv", key=f"dl-{name}", icon=":material/download:", on_click="ignore")
+    if row_level and not auth.current().may_export_rows:
+        st.caption(":material/lock: Downloads of row-level data are for state analysts and administrators.")
+    else:
+        st.download_button(f"Download {name} (CSV)", lambda: csv_bytes(frame), file_name=f"{name}.csv",
+                           mime="text/csv", key=f"dl-{name}", icon=":material/download:", on_click="ignore")
     if caption:
         st.caption(caption)
     if private:

@@ -51,5 +51,5 @@ st.caption(f"CERTIFIED_ACTIVE credentials in each agency's latest certification 
 if expiring.is_empty():
     widgets.empty_state("No credentials expire in the next 90 days for these filters.")
 else:
-    widgets.table(expiring, "expiring-certifications", column_config={
+    widgets.table(expiring, "expiring-certifications", row_level=True, column_config={
         "days_to_expiry": st.column_config.ProgressColumn("Days left", min_value=0, max_value=90, format="%d")})

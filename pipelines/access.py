@@ -39,6 +39,12 @@ class Viewer:
         """The SQL workbench and row-level exports."""
         return self.role in ("state_analyst", "state_admin")
 
+    @property
+    def may_export_rows(self) -> bool:
+        """Downloads of row-level data (a peer per row, original files): analysts and administrators, and an
+        agency's own users for the rows they may see, which are only their own agencies'."""
+        return self.may_query or self.role == "agency_submitter"
+
     def sees_agency(self, agency_id: str | None) -> bool:
         """May see this agency's own records (profile, submissions, findings, original files)."""
         return self.is_state or (self.role == "agency_submitter" and agency_id in self.agencies)

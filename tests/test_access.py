@@ -221,3 +221,24 @@ def test_sign_in_is_audited_once_per_session(signed_in):
     rows = audit_rows(signed_in, "sign_in")
     assert len(rows) == before + 1
     assert rows[-1][:2] == ("analyst@state.example", "state_analyst")
+
+
+def test_row_level_downloads_are_for_analysts_administrators_and_the_agencys_own_users(signed_in):
+    con = duckdb.connect(str(signed_in.parent / "published" / "warehouse.duckdb"), read_only=True)
+    mine = con.execute("select min(submission_id) from submissions where agency_id = 'AG0101' and status = "
+                       "'accepted'").fetchall()[0][0]
+    con.close()
+
+    def downloads(at: AppTest) -> set[str]:
+        return {b.proto.label for b in at.get("download_button")}
+
+    for role, allowed in (("state_viewer", False), ("state_analyst", True), ("state_admin", True)):
+        cert = app_as(role, "certification")
+        assert ("Download expiring-certifications (CSV)" in downloads(cert)) is allowed, role
+        assert allowed or any("row-level data are for state analysts" in c.value for c in cert.caption)
+        history = app_as(role, "submissions", submission=str(mine))
+        assert any(label.startswith("Download findings-") or label.startswith("Download history-")
+                   for label in downloads(history))  # the submission's own record stays downloadable
+    # the agency's own users download their own rows (the only rows their pages hold)
+    own = app_as("agency_submitter", "certification")
+    assert "Download expiring-certifications (CSV)" in downloads(own)
