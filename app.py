@@ -16,7 +16,7 @@ def _warm_validation() -> None:
     threading.Thread(target=gx_runner.warm_up, daemon=True).start()
 
 
-if not auth.provider_configured() and not auth.demo():
+if auth.refused():
     st.error(auth.REFUSAL, icon=":material/lock:")
     st.stop()
 

@@ -38,9 +38,10 @@ def provider_configured() -> bool:
     return bool(get_secrets_auth_section())
 
 
-def provider_on_disk(root: Path) -> bool:
-    """The same question before the server starts (serve.py): an [auth] table in a secrets.toml there."""
-    for path in (root / ".streamlit/secrets.toml", Path.cwd() / ".streamlit/secrets.toml",
+def provider_on_disk(root: Path, named: list[Path] = ()) -> bool:
+    """The same question before the server starts (serve.py): an [auth] table in one of the `named` secrets
+    files or a secrets.toml in the usual places."""
+    for path in (*named, root / ".streamlit/secrets.toml", Path.cwd() / ".streamlit/secrets.toml",
                  Path.home() / ".streamlit/secrets.toml"):
         try:
             if tomllib.loads(path.read_text(encoding="utf-8")).get("auth"):
@@ -52,11 +53,16 @@ def provider_on_disk(root: Path) -> bool:
 
 REFUSAL = ("Sign-in is not configured and demo mode is off (PEER_DEMO_MODE=off), so the dashboard will not "
            "open. Configure an OIDC provider in .streamlit/secrets.toml (see .streamlit/secrets.example.toml "
-           "and the README, 'Sign-in and roles'), or set PEER_DEMO_MODE=on to run the demo.")
+           "and the README, 'Sign-in, roles and privacy'), or set PEER_DEMO_MODE=on to run the demo.")
 
 
 def demo() -> bool:
     return not provider_configured() and settings.demo_mode()
+
+
+def refused() -> bool:
+    """No sign-in provider and demo mode turned off: the app must not open."""
+    return not provider_configured() and not settings.demo_mode()
 
 
 def identify() -> Viewer:
@@ -114,9 +120,8 @@ def record(action: str, target: str | None = None, detail: str | None = None) ->
 
 def _demo_people() -> dict[str, str]:
     people = data.query("select lower(trim(principal)) as principal, any_value(role) as role, "
-                        "any_value(name) as name from user_roles group by all order by "
-                        "list_position(['state_admin', 'state_analyst', 'state_viewer', 'agency_submitter', "
-                        "'public'], any_value(role)), 1")
+                        "any_value(name) as name from user_roles group by all "
+                        "order by list_position(?::varchar[], any_value(role)), 1", [list(access.ROLE_LABELS)])
     labels = {p: f"{access.ROLE_LABELS[r]}: {n or p}" for p, r, n in people.iter_rows()}
     return {**labels, SIGNED_OUT: "Public: signed-out visitor"}
 
@@ -133,14 +138,14 @@ def sidebar(viewer: Viewer) -> None:
                               "role sees. With sign-in configured, the role comes from the person's account.")
         elif viewer.principal is None:
             st.caption("You are seeing public figures: small counts are suppressed.")
-            if st.button("Sign in", icon=":material/login:", use_container_width=True):
+            if st.button("Sign in", icon=":material/login:", width="stretch"):
                 st.login()
         else:
             st.caption(f"Signed in as **{viewer.name or viewer.principal}** ({viewer.principal}) · {viewer.label}"
                        + (f" for {', '.join(viewer.agencies)}" if viewer.agencies else ""))
             if viewer.role == "public":
                 st.caption("Your account has no role on this dashboard yet: ask the state office to add you.")
-            if st.button("Sign out", icon=":material/logout:", use_container_width=True):
+            if st.button("Sign out", icon=":material/logout:", width="stretch"):
                 st.logout()
 
 

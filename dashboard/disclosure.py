@@ -156,11 +156,8 @@ def beside_own(frame: pl.DataFrame, *, derived: dict[str, tuple[str, ...]] | Non
     joined = places.join(mine, on=on, how="left") if on else places.join(mine.head(1), how="cross")
     rest = joined.with_columns((pl.col(c) - pl.col(f"{c}__own").fill_null(0)).alias(c) for c in counts)
     small, left_over = suppress(places, rule).mask, suppress(rest.select(places.columns), rule).mask
-    hidden = {c: small[c] | left_over[c] for c in small.columns if (small[c] | left_over[c]).any()}
-    shown = places.with_columns(pl.when(m).then(None).otherwise(pl.col(c)).alias(c) for c, m in hidden.items())
-    names = [pl.when(m).then(pl.lit(c)).otherwise(None) for c, m in hidden.items()]
-    shown = shown.with_columns((pl.concat_list(names).list.drop_nulls().list.join(", ").replace("", None)
-                                if names else pl.lit(None, pl.String)).alias("suppressed"))
+    either = small.select(pl.col(c) | left_over[c] for c in small.columns)
+    shown = _shown(places, Suppressed(places, 0, either), chart=True, drop=())
     return pl.concat([own, shown], how="diagonal_relaxed").drop(drop, strict=False)
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,25 +31,12 @@ def secrets_files(args: list[str]) -> list[Path]:
     return [Path(p) for p in [*named, *os.environ.get("STREAMLIT_SECRETS_FILES", "").split()]]
 
 
-def provider_configured(args: list[str]) -> bool:
-    from dashboard.auth import provider_on_disk
-
-    for path in secrets_files(args):
-        try:
-            if tomllib.loads(path.read_text(encoding="utf-8")).get("auth"):
-                return True
-        except (OSError, tomllib.TOMLDecodeError):
-            continue
-    return provider_on_disk(ROOT)
-
-
 def main() -> None:
+    from dashboard.auth import REFUSAL, provider_on_disk
     from pipelines import settings
 
     args = sys.argv[1:]
-    if not settings.demo_mode() and not provider_configured(args):
-        from dashboard.auth import REFUSAL
-
+    if not settings.demo_mode() and not provider_on_disk(ROOT, secrets_files(args)):
         print(REFUSAL, file=sys.stderr)
         sys.exit(2)
     from streamlit.web import cli

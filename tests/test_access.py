@@ -100,10 +100,6 @@ def shown_text(at: AppTest) -> str:
     return "\n".join(parts)
 
 
-def audit_rows(db: Path, action: str) -> list[tuple]:
-    return audit_events(db, action)
-
-
 def other_agency_names() -> set[str]:
     with open(ROOT / "data" / "reference" / "agencies.csv") as fh:
         return {row["name"] for row in csv.DictReader(fh) if row["agency_id"] not in OWN}
@@ -136,7 +132,7 @@ def test_every_forbidden_page_refuses_without_data_and_is_audited(signed_in, rol
         assert [e.value for e in at.error if "not available to your role" in e.value], (role, page)
         assert not at.dataframe and not at.get("vega_lite_chart") and not at.title, (role, page)
         assert "Shelmore" not in shown_text(at)
-    denied = {(target, actor_role) for _, actor_role, target, _ in audit_rows(signed_in, "access_denied")}
+    denied = {(target, actor_role) for _, actor_role, target, _ in audit_events(signed_in, "access_denied")}
     assert {(page, role) for page in forbidden} <= denied
 
 
@@ -167,7 +163,7 @@ def test_agency_id_in_the_address_never_widens_access(signed_in):
     assert [e.value for e in at.error if "AG0003" in e.value and "not one of them" in e.value]
     assert not at.dataframe and not at.get("vega_lite_chart") and not at.get("metric")
     assert "Shelmore" not in shown_text(at)
-    assert ("agency AG0003", "agency_submitter") in {(t, r) for _, r, t, _ in audit_rows(signed_in, "access_denied")}
+    assert ("agency AG0003", "agency_submitter") in {(t, r) for _, r, t, _ in audit_events(signed_in, "access_denied")}
 
     own = app_as("agency_submitter", "agency", agency="AG0101")
     assert own.title[0].value == "Fairstead Behavioral Health"
@@ -211,14 +207,14 @@ def test_signed_in_person_without_a_role_is_public(signed_in):
     routed = {Path(info["script_path"]).stem for info in at._registered_pages.values()}
     assert routed == ROUTED["public"]
     assert any("no role on this dashboard" in c.value for c in at.sidebar.caption)
-    assert ("stranger@example.com", "public", None, None)[:2] in [r[:2] for r in audit_rows(signed_in, "sign_in")]
+    assert ("stranger@example.com", "public", None, None)[:2] in [r[:2] for r in audit_events(signed_in, "sign_in")]
 
 
 def test_sign_in_is_audited_once_per_session(signed_in):
-    before = len(audit_rows(signed_in, "sign_in"))
+    before = len(audit_events(signed_in, "sign_in"))
     at = app_as("state_analyst")
     at.run()  # a rerun in the same session is not a new sign-in
-    rows = audit_rows(signed_in, "sign_in")
+    rows = audit_events(signed_in, "sign_in")
     assert len(rows) == before + 1
     assert rows[-1][:2] == ("analyst@state.example", "state_analyst")
 

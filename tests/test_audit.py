@@ -95,20 +95,16 @@ def _app(principal: str) -> AppTest:
     return at.run()
 
 
-def _live(db: Path, action: str) -> list[tuple]:
-    return audit_events(db, action)
-
-
 def test_sql_queries_and_demo_sign_ins_are_audited_and_the_admin_sees_them(demo_env):
     at = _app("analyst@state.example")
     at.switch_page("pages/sql.py").run()
     at.text_area(key="sql_text").input("select count(*) as agencies from agencies").run()
     at.button(key="sql_run").click().run()
     assert not at.exception, at.exception
-    ran = _live(demo_env, "sql_query")
+    ran = audit_events(demo_env, "sql_query")
     assert ("analyst@state.example", "state_analyst", "published snapshot",
             "select count(*) as agencies from agencies") in ran
-    assert ("analyst@state.example", "state_analyst") in [r[:2] for r in _live(demo_env, "sign_in")]
+    assert ("analyst@state.example", "state_analyst") in [r[:2] for r in audit_events(demo_env, "sign_in")]
 
     admin = _app("admin@state.example")
     admin.switch_page("pages/audit.py").run()
