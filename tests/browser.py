@@ -66,3 +66,51 @@ def served(warehouse: Path, work: Path, secrets: Path | None = None):
         finally:
             proc.terminate()
             proc.wait(timeout=20)
+
+
+def settled(page) -> None:
+    """Wait until the script run a click started has finished (Streamlit's status widget goes away)."""
+    page.wait_for_timeout(300)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
+
+
+def until(page, act, effect, tries: int = 4) -> None:
+    """Do `act` until `effect` (a wait that raises on timeout) sees its result, as a user clicks again.
+
+    A click can land on an element that a rerun is about to replace; the user sees nothing happen
+    and clicks again. The last try's timeout is raised.
+    """
+    from playwright.sync_api import TimeoutError as Timeout
+
+    for attempt in range(tries):
+        settled(page)
+        act()
+        try:
+            effect()
+            return
+        except Timeout:
+            if attempt == tries - 1:
+                raise
+            page.keyboard.press("Escape")
+
+
+def choose(page, label: str, typed: str | None = None, within=None) -> None:
+    """Pick an option of a select box: the one starting with `typed` (typed, as a user does), else the first."""
+    import re
+
+    from playwright.sync_api import expect
+
+    box = (within or page).get_by_role("combobox", name=label, exact=True)
+    option = page.get_by_role("option", name=re.compile("^" + re.escape(typed))) if typed else page.get_by_role(
+        "option")
+
+    def open_list():
+        box.click()
+        if typed:
+            box.press_sequentially(typed)
+
+    until(page, open_list, lambda: option.first.wait_for(timeout=10_000))
+    option.first.click()
+    if typed:
+        expect(box).to_have_value(re.compile("^" + re.escape(typed)))
+    settled(page)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser import MARKS, served
+from tests.browser import MARKS, choose, served, settled, until
 
 pytestmark = MARKS
 
@@ -56,12 +56,9 @@ def test_every_page_renders_through_the_navigation(page, app_url, tmp_path):
         if heading:
             _wait_rendered(page, heading)
         else:
-            page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
-            page.wait_for_timeout(500)
+            settled(page)
         if label == "Agency profile":  # a profile needs an agency: choose one, as a user would
-            page.locator("[data-testid=stMain]").get_by_role("combobox", name="Agency", exact=True).click()
-            page.get_by_role("option").first.click()
-            page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
+            choose(page, "Agency", within=page.locator("[data-testid=stMain]"))
         if label == "Organizations":
             expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible(timeout=30_000)
         else:
@@ -70,8 +67,8 @@ def test_every_page_renders_through_the_navigation(page, app_url, tmp_path):
         page.screenshot(path=str(tmp_path / f"{label.lower().replace(' ', '-')}.png"), full_page=True)
     for label in OTHER_PAGES:
         nav.get_by_role("link", name=label, exact=True).click()
-        page.wait_for_timeout(1500)
-        page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
+        page.wait_for_timeout(1200)
+        settled(page)
         _no_exception(page)
         page.screenshot(path=str(tmp_path / f"{label.lower().replace(' ', '-')}.png"), full_page=True)
     assert len(list(tmp_path.glob("*.png"))) == len(CHART_PAGES) + len(OTHER_PAGES)
@@ -114,9 +111,9 @@ def test_clicking_a_region_focuses_the_dashboard_on_it(page, app_url, tmp_path):
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.goto(f"{app_url}/regions")
     _wait_rendered(page, "Regions")
-    ranking = page.locator('[data-testid="stVegaLiteChart"]').first
-    ranking.locator("svg .mark-rect path").first.click()  # the top bar: the region with most peer FTE per 100k
-    page.wait_for_function("() => window.location.search.includes('region=')", timeout=15_000)
+    top_bar = page.locator('[data-testid="stVegaLiteChart"]').first.locator("svg .mark-rect path").first
+    until(page, top_bar.click,  # the top bar: the region with most peer FTE per 100k
+          lambda: page.wait_for_function("() => window.location.search.includes('region=')", timeout=10_000))
     region = page.url.split("region=")[1].split("&")[0]
     expect(page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Region")).to_have_value(
         re.compile(rf"\({region}\)$"))

@@ -11,7 +11,7 @@ import types
 
 import pytest
 
-from tests.browser import MARKS, served
+from tests.browser import MARKS, served, settled
 from tests.conftest import audit_events
 
 pytestmark = MARKS
@@ -55,8 +55,7 @@ def _settle(page) -> None:
     """Wait until the app has drawn its sidebar (Sign in or Sign out) and the script run has finished."""
     page.wait_for_selector('[data-testid="stApp"]')
     page.wait_for_selector('[data-testid="stSidebar"] [data-testid="stButton"]', timeout=60_000)
-    page.wait_for_timeout(300)
-    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
+    settled(page)
     assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
         '[data-testid="stException"]').first.inner_text()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import MARKS, served
+from tests.browser import MARKS, choose, served, settled
 
 pytestmark = MARKS
 
@@ -22,32 +22,6 @@ def upload_app(demo_warehouse, tmp_path_factory):
         yield url, work
 
 
-def _settled(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
-
-
-def _choose(page, label: str, typed: str) -> None:
-    """Pick an option of a select box by typing, as a user does; open the list again if a rerun closed it."""
-    from playwright.sync_api import TimeoutError as Timeout
-    from playwright.sync_api import expect
-
-    box = page.get_by_role("combobox", name=label, exact=True)
-    option = page.get_by_role("option", name=re.compile("^" + re.escape(typed)))
-    for _ in range(3):
-        _settled(page)
-        box.click()
-        box.press_sequentially(typed)
-        try:
-            option.first.wait_for(timeout=10_000)
-            break
-        except Timeout:
-            page.keyboard.press("Escape")
-    option.first.click()
-    expect(box).to_have_value(re.compile("^" + re.escape(typed)))
-    _settled(page)
-
-
 def test_new_user_fixes_a_file_and_sees_it_on_the_grid(page, upload_app, tmp_path):
     from playwright.sync_api import expect
 
@@ -55,7 +29,7 @@ def test_new_user_fixes_a_file_and_sees_it_on_the_grid(page, upload_app, tmp_pat
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.goto(f"{url}/upload")
     expect(page.get_by_role("heading", name="Upload a quarterly report")).to_be_visible(timeout=60_000)
-    _settled(page)
+    settled(page)
 
     # 1. the template
     page.get_by_text("Templates and data dictionaries").click()
@@ -81,10 +55,10 @@ def test_new_user_fixes_a_file_and_sees_it_on_the_grid(page, upload_app, tmp_pat
                   "trained_peer_supervisors": "1"}
     wrong = fill(tmp_path / "AG0042-headcount.csv", [peers, coach, supervisor])
 
-    _choose(page, "Agency", "AG0042")
+    choose(page, "Agency", "AG0042")
     page.locator('input[type="file"]').set_input_files(str(wrong))
     expect(page.get_by_text("Rejected: nothing was loaded")).to_be_visible(timeout=60_000)
-    _settled(page)
+    settled(page)
     expect(page.get_by_text("fulltime-exceeds-headcount · error · 1")).to_be_visible()
     expect(page.get_by_text("value-not-allowed · error · 1")).to_be_visible()
     assert page.get_by_role("button", name="Submit").count() == 0
@@ -95,11 +69,11 @@ def test_new_user_fixes_a_file_and_sees_it_on_the_grid(page, upload_app, tmp_pat
                  [{**peers, "headcount_fulltime": "3"}, {**coach, "role": "PEER_RECOVERY_SUD"}, supervisor])
     page.locator('input[type="file"]').set_input_files(str(fixed))
     expect(page.get_by_text("Ready to submit")).to_be_visible(timeout=60_000)
-    _settled(page)
+    settled(page)
     acknowledge = page.get_by_text(re.compile("I have read the .* warnings"))
     if acknowledge.count():
         acknowledge.click()
-        _settled(page)
+        settled(page)
     page.get_by_role("button", name="Submit").click()
     loaded = page.get_by_text(re.compile(r"Loaded: submission #\d+"))
     expect(loaded).to_be_visible(timeout=60_000)
@@ -110,14 +84,14 @@ def test_new_user_fixes_a_file_and_sees_it_on_the_grid(page, upload_app, tmp_pat
     # 4. the compliance grid: the cell links to the new submission (filed after the due date: late)
     page.goto(f"{url}/submissions?type=PEER_RUN")
     expect(page.get_by_role("heading", name="Compliance grid")).to_be_visible(timeout=60_000)
-    _settled(page)
+    settled(page)
     cell = page.locator('a[title="AG0042 2026-Q3 headcount: late"]')
     expect(cell).to_have_attribute("href", f"?submission={submission}")
     page.screenshot(path=str(tmp_path / "3-grid.png"), full_page=True)
     cell.click()
     expect(page.get_by_role("heading", name=f"Submission #{submission}: AG0042 2026-Q3 headcount")).to_be_visible(
         timeout=60_000)
-    _settled(page)
+    settled(page)
     with page.expect_download() as original:
         page.get_by_role("button", name="Download the original file (AG0042-headcount-fixed.csv)").click()
     assert Path(original.value.path()).read_bytes() == fixed.read_bytes()
@@ -128,7 +102,7 @@ def test_new_user_fixes_a_file_and_sees_it_on_the_grid(page, upload_app, tmp_pat
     # and the download of the original file
     page.goto(f"{url}/audit")
     expect(page.get_by_role("heading", name="Audit trail")).to_be_visible(timeout=60_000)
-    _settled(page)
+    settled(page)
     summary = page.get_by_text(re.compile(r"^\d+ events: "))
     for counted in ("1 upload accepted", "1 upload rejected", "1 original download"):
         expect(summary).to_contain_text(counted)
