@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from dashboard import auth, filters
-from pipelines import gx_runner
+from dashboard import auth, data, filters
+from pipelines import gx_runner, warehouse
 
 st.set_page_config(page_title="Peer workforce oversight", page_icon=":material/diversity_3:", layout="wide")
 
@@ -18,6 +18,12 @@ def _warm_validation() -> None:
 
 if auth.refused():
     st.error(auth.REFUSAL, icon=":material/lock:")
+    st.stop()
+
+try:
+    data.connection()
+except (warehouse.WarehouseBusy, warehouse.WarehouseTooNew) as exc:  # not cached: a reload tries again
+    st.error(f"The dashboard cannot open its data. {exc}", icon=":material/database:")
     st.stop()
 
 _warm_validation()

@@ -49,10 +49,18 @@ class TableFormat(str, Enum):
     json = "json"
 
 
-def _open_writer():
+def _open_writer(upgrade: bool = False):
+    """The warehouse for writing; with `upgrade`, a new or older-version file is first brought up to date
+    (what `init` does), so a load never meets a schema it was not written for."""
     try:
-        return warehouse.connect()
-    except warehouse.WarehouseBusy as exc:
+        con = warehouse.connect()
+        found = warehouse.schema_version(con)
+        if upgrade and found != warehouse.SCHEMA_VERSION:
+            warehouse.init(con)
+            err.print(f"Created the warehouse {settings.db_path()}." if found == 0 else
+                      f"Upgraded the warehouse from schema version {found} to {warehouse.SCHEMA_VERSION}.")
+        return con
+    except (warehouse.WarehouseBusy, warehouse.WarehouseTooNew) as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
 
@@ -128,7 +136,11 @@ def _validation_connection():
 def init() -> None:
     """Create the warehouse, or upgrade one made by an older version; reload reference data and views."""
     con = _open_writer()
-    found = warehouse.init(con)
+    try:
+        found = warehouse.init(con)
+    except warehouse.WarehouseTooNew as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
     from pipelines import snapshot
 
     snapshot.publish(con)
@@ -162,7 +174,7 @@ def _run_files(files: list[Path], report: Optional[ReportKind], agency: Optional
                fmt: ReportFormat, load: bool, submitted_by: Optional[str]) -> None:
     _check_quarter(quarter)
     kind = report.value if report else None
-    con = _open_writer() if load else _validation_connection()
+    con = _open_writer(upgrade=True) if load else _validation_connection()
     results, codes = [], []
     with _progress() as progress:
         task = progress.add_task("Validating" if not load else "Loading", total=len(files))

@@ -14,6 +14,7 @@ from pipelines.contracts import Column, Contract
 from pipelines.findings import Finding
 from pipelines.reading import ROW
 
+MAX_WHOLE = 2**53  # larger "whole numbers" (1e308) are not counts, and not exact as floats
 _NUMBER = r"^[-+]?\$?\s*[-+]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$"
 HOW_TO_FIX = {
     "int": "a whole number such as 12 (no decimals, no text)",
@@ -43,8 +44,8 @@ def convert(col: Column, text: pl.Series) -> pl.Series:
             value = pl.select(pl.when(pl.lit(value).is_finite()).then(pl.lit(value))).to_series()
         if col.type == "float":
             return value
-        return pl.select(pl.when(pl.lit(value) == pl.lit(value).floor()).then(pl.lit(value))
-                         .cast(pl.Int64)).to_series()
+        whole = (pl.lit(value) == pl.lit(value).floor()) & (pl.lit(value).abs() <= MAX_WHOLE)
+        return pl.select(pl.when(whole).then(pl.lit(value)).cast(pl.Int64)).to_series()
     if col.type == "date":
         day = t.str.replace(r"[ T]00:00(:00(\.0+)?)?$", "")
         return _fill(text.str.strptime(pl.Date, "%Y-%m-%d", strict=False), text, pl.coalesce(

@@ -56,6 +56,11 @@ class Column:
         return SQL_TYPES[self.type]
 
 
+def number_text(value: float) -> str:
+    """A bound as people read it: 2,000 and 1,000,000,000 rather than 2000 and 1e+09."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
+
+
 @dataclass(frozen=True)
 class Contract:
     """A table's columns plus its grain (the columns that identify one row within a submission)."""
@@ -82,7 +87,12 @@ def _id_columns() -> tuple[Column, ...]:
     )
 
 
-_COUNT = {"type": "int", "min": 0, "unit": "people"}
+# Upper bounds are typo catchers (an extra digit, a pasted account number, 1e308), not policy: far above
+# what one agency reports in a quarter, low enough that sums stay exact.
+_COUNT = {"type": "int", "min": 0, "max": 100_000, "unit": "people"}
+_CLAIMS = {**_COUNT, "max": 10_000_000, "unit": "claims"}
+_UNITS = {**_COUNT, "max": 10_000_000, "unit": "units"}
+_DOLLARS = {"type": "float", "min": 0, "max": 1_000_000_000, "unit": "USD"}
 
 REPORTS: dict[str, Contract] = {
     "headcount": Contract(
@@ -94,8 +104,8 @@ REPORTS: dict[str, Contract] = {
             Column("headcount", description="People employed in the role at quarter end.", example="6", **_COUNT),
             Column("headcount_fulltime", description="Of headcount, people working full time.", example="4",
                    **_COUNT),
-            Column("fte", "float", "Full-time equivalents in the role at quarter end.", min=0, unit="FTE",
-                   example="5.0"),
+            Column("fte", "float", "Full-time equivalents in the role at quarter end.", min=0, max=100_000,
+                   unit="FTE", example="5.0"),
             Column("vacancies", description="Budgeted positions in the role that are unfilled at quarter end.",
                    example="1", **_COUNT),
             Column("trained_peer_supervisors", description=(
@@ -142,16 +152,16 @@ REPORTS: dict[str, Contract] = {
             Column("modifier", "str", "HCPCS modifier (HQ = group); empty when none.", required=False,
                    example="HQ"),
             Column("claims_submitted", description="Claims submitted in the quarter.", example="120",
-                   **{**_COUNT, "unit": "claims"}),
-            Column("claims_paid", description="Of those, claims paid.", example="100", **{**_COUNT, "unit": "claims"}),
+                   **_CLAIMS),
+            Column("claims_paid", description="Of those, claims paid.", example="100", **_CLAIMS),
             Column("claims_denied", description="Of those, claims denied.", example="12",
-                   **{**_COUNT, "unit": "claims"}),
+                   **_CLAIMS),
             Column("units_billed", description="Service units billed (15 minutes each for H0038).", example="900",
-                   **{**_COUNT, "unit": "units"}),
-            Column("units_paid", description="Units paid.", example="780", **{**_COUNT, "unit": "units"}),
-            Column("units_denied", description="Units denied.", example="90", **{**_COUNT, "unit": "units"}),
-            Column("amount_billed", "float", "Dollars billed.", min=0, unit="USD", example="$12,150.00"),
-            Column("amount_paid", "float", "Dollars paid.", min=0, unit="USD", example="$10,530.00"),
+                   **_UNITS),
+            Column("units_paid", description="Units paid.", example="780", **_UNITS),
+            Column("units_denied", description="Units denied.", example="90", **_UNITS),
+            Column("amount_billed", description="Dollars billed.", example="$12,150.00", **_DOLLARS),
+            Column("amount_paid", description="Dollars paid.", example="$10,530.00", **_DOLLARS),
             Column("unique_beneficiaries", description="Distinct Medicaid members served under this code.",
                    example="85", **_COUNT),
         ),

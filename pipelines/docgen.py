@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.contracts import REFERENCE, REPORTS, Contract
+from pipelines.contracts import REFERENCE, REPORTS, Contract, number_text
 from pipelines.settings import ROOT, TEMPLATE_DIR
 
 DICTIONARY = ROOT / "docs" / "data-dictionary.md"
@@ -24,9 +24,9 @@ def _rules(col) -> str:
     if col.allowed:
         parts.append("one of " + ", ".join(f"`{v}`" for v in col.allowed))
     if col.min is not None:
-        parts.append(f">= {col.min:g}")
+        parts.append(f">= {number_text(col.min)}")
     if col.max is not None:
-        parts.append(f"<= {col.max:g}")
+        parts.append(f"<= {number_text(col.max)}")
     if col.pattern:
         parts.append(f"format `{col.pattern}`")
     return "; ".join(parts)

@@ -20,6 +20,10 @@ class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse file open for writing."""
 
 
+class WarehouseTooNew(RuntimeError):
+    """The file was made by a newer version of this code, which an older one must not rewrite."""
+
+
 def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse; a file locked by another process raises WarehouseBusy, never waits."""
     path = Path(path or settings.db_path())
@@ -130,6 +134,9 @@ def init(con: duckdb.DuckDBPyConnection) -> int:
 
     with WRITE_LOCK:
         found = schema_version(con)
+        if found > SCHEMA_VERSION:
+            raise WarehouseTooNew(f"The warehouse has schema version {found}, newer than this version's "
+                                  f"{SCHEMA_VERSION}. Update the software; it was not changed.")
         con.execute("begin")
         try:
             con.execute("create table if not exists schema_version (version integer, applied_at timestamp "

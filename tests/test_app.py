@@ -174,3 +174,23 @@ def test_empty_warehouse_shows_what_to_do(env):
     at = run_app()
     assert "make demo" in at.info[0].value
     assert len(at.metric) == 0
+
+
+def test_a_warehouse_held_by_another_program_gets_a_message_not_a_traceback(env):
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+                               "print('held', flush=True); sys.stdin.readline()", str(env / "warehouse.duckdb")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        at = AppTest.from_file(APP, default_timeout=90).run()
+    finally:
+        holder.communicate("\n", timeout=30)
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        f"The dashboard cannot open its data. Warehouse busy: warehouse.duckdb is open for writing in another "
+        f"program (process {holder.pid}). Wait for it to finish (or stop the dashboard) and try again."]
+    assert len(at.metric) == 0
+    assert run_app().info[0].value  # released, the next visit opens the (empty) warehouse

@@ -12,7 +12,7 @@ import pytest
 from pipelines import loading, warehouse
 from pipelines.contracts import REFERENCE, REPORTS
 from pipelines.ingest import ingest
-from tests.conftest import clean_rows, csv_bytes
+from tests.conftest import FIXTURES, clean_rows, csv_bytes
 
 TABLES = [*REPORTS, *REFERENCE]
 
@@ -139,8 +139,8 @@ def test_second_writer_process_gets_warehouse_busy(con, env, write):
     assert con.execute("select count(*) from submissions").fetchall() == [(0,)]
 
 
-def test_init_upgrades_an_older_schema(env):
-    path = env / "old.duckdb"
+def _version_1_warehouse(path):
+    """A warehouse file as the first schema version wrote it, with one accepted submission."""
     old = duckdb.connect(str(path))
     old.execute(textwrap.dedent("""
         create table schema_version (version integer, applied_at timestamp default current_timestamp);
@@ -154,13 +154,48 @@ def test_init_upgrades_an_older_schema(env):
           values ('AG0001', '2025-Q4', 'billing', 'old.csv', 'abc', 4, 'accepted');
     """))
     old.close()
-    con = warehouse.connect(path)
+    return path
+
+
+def test_init_upgrades_an_older_schema(env):
+    con = warehouse.connect(_version_1_warehouse(env / "old.duckdb"))
     assert warehouse.init(con) == 1
     assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION
     assert con.execute("select file_name, error_count, warning_count from submissions").fetchall() == [
         ("old.csv", 0, 0)]
     assert warehouse.init(con) == warehouse.SCHEMA_VERSION  # idempotent
     con.close()
+
+
+def _cli_ingest(path, monkeypatch):
+    monkeypatch.setenv("PEER_REFERENCE", str(FIXTURES / "reference"))
+    return subprocess.run([sys.executable, "-m", "pipelines", "ingest", str(path)], capture_output=True, text=True,
+                          timeout=180)
+
+
+def test_ingest_into_an_older_warehouse_upgrades_it_first(env, write, monkeypatch):
+    _version_1_warehouse(env / "warehouse.duckdb")
+    proc = _cli_ingest(write("h.csv", clean_rows("headcount")), monkeypatch)
+    assert proc.returncode == 0, proc.stderr
+    assert f"Upgraded the warehouse from schema version 1 to {warehouse.SCHEMA_VERSION}" in proc.stderr
+    con = duckdb.connect(str(env / "warehouse.duckdb"), read_only=True)
+    assert con.execute("select max(version) from schema_version").fetchall() == [(warehouse.SCHEMA_VERSION,)]
+    assert con.execute("select file_name, status from submissions order by submission_id").fetchall() == [
+        ("old.csv", "accepted"), ("h.csv", "accepted")]
+    assert con.execute("select sum(headcount) from headcount").fetchall() == [(16,)]
+
+
+def test_a_warehouse_from_a_newer_version_is_left_alone(con, env, write, monkeypatch):
+    con.execute("insert into schema_version (version) values (?)", [warehouse.SCHEMA_VERSION + 1])
+    before = (content_checksum(con), con.execute("select count(*) from submissions").fetchall())
+    con.close()
+    proc = _cli_ingest(write("h.csv", clean_rows("headcount")), monkeypatch)
+    assert proc.returncode == 2 and "newer than this version's" in proc.stderr and "Traceback" not in proc.stderr
+    again = warehouse.connect(env / "warehouse.duckdb")
+    with pytest.raises(warehouse.WarehouseTooNew):
+        warehouse.init(again)
+    assert (content_checksum(again), again.execute("select count(*) from submissions").fetchall()) == before
+    again.close()
 
 
 def test_snapshot_is_published_and_readable_by_another_process(con, env):

@@ -37,6 +37,10 @@ CELL_RULES = [
     ("headcount", 1, "headcount", "5.5", "type-error", "headcount"),
     ("headcount", 1, "headcount", "NaN", "type-error", "headcount"),
     ("billing", 1, "amount_paid", "inf", "type-error", "amount_paid"),
+    ("headcount", 1, "headcount", "1e308", "type-error", "headcount"),  # whole, but no count: not an Int64 either
+    ("billing", 1, "units_billed", "9223372036854775807", "type-error", "units_billed"),
+    ("headcount", 2, "vacancies", "250000", "out-of-range", "vacancies"),
+    ("billing", 1, "amount_billed", "1e20", "out-of-range", "amount_billed"),
     ("headcount", 1, "agency_id", "AG0999", "unknown-agency", "agency_id"),
     ("headcount", 1, "quarter", "2026-Q4", "future-quarter", "quarter"),
     ("headcount", 1, "primary_funding", "LOTTERY", "value-not-allowed", "primary_funding"),
@@ -98,6 +102,13 @@ def test_finding_carries_the_bad_value_and_a_fix(con):
     finding = validate("h.csv", csv_bytes(rows), con=con).report.errors[0]
     assert finding.value == "PEER_COACH"
     assert "PEER_COACH" in finding.message and "Use one of" in finding.message and "Row 2" in finding.message
+
+
+def test_an_implausible_amount_names_the_bound_as_people_write_it(con):
+    rows = _cell(clean_rows("billing"), 1, "amount_paid", "$1,250,000,000.00")
+    [finding] = [f for f in validate("b.csv", csv_bytes(rows), con=con).report.errors if f.code == "out-of-range"]
+    assert (finding.row, finding.column, finding.value) == (2, "amount_paid", 1_250_000_000.0)
+    assert "between 0 and 1,000,000,000" in finding.message
 
 
 def test_type_error_is_not_reported_twice_as_missing(con):
