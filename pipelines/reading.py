@@ -24,7 +24,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines import settings
-from pipelines.findings import Finding
+from pipelines.findings import WARNING, Finding
 
 ROW = "__row"
 STREAM_FROM_DISK_BYTES = 32 * 1024 * 1024
@@ -268,10 +268,13 @@ def _read_text(raw: bytes | Path) -> RawTable:
                         quote_char=None, new_columns=["line"])["line"]
     has_quotes = lines.str.contains('"', literal=True).any()
     quotes = lines.str.count_matches('"', literal=True).fill_null(0) if has_quotes else None
-    trim = True
+    trim, findings = True, []
     if quotes is not None and (quotes % 2 == 1).any():
-        text = raw if isinstance(raw, bytes) else raw.read_bytes()
-        frame = _read_with_csv_module(text.decode("utf-8"), delim)
+        text = (raw if isinstance(raw, bytes) else raw.read_bytes()).decode("utf-8")
+        frame = _read_with_csv_module(text, delim)
+        if text.count('"') % 2 and frame.height:
+            frame, finding = _unclosed_quote(frame)
+            findings += [finding] if finding else []
     else:
         trim = _needs_trim(lines, delim)
         quoted = lines.str.replace_all(r'"[^"]*"', "") if has_quotes else lines
@@ -283,7 +286,19 @@ def _read_text(raw: bytes | Path) -> RawTable:
                             missing_columns="insert", truncate_ragged_lines=True)
         frame = frame.with_columns(pl.Series(ROW, range(1, frame.height + 1), dtype=pl.Int64),
                                    fields[: frame.height].cast(pl.Int64).alias("__fields"))
-    return _finish(frame, notes, "csv", trim)
+    return _finish(frame, notes, "csv", trim, findings)
+
+
+def _unclosed_quote(frame: pl.DataFrame) -> tuple[pl.DataFrame, Finding | None]:
+    """With an odd number of quotes, a last record spanning several lines is a quote never closed: the rest
+    of the file became one cell. That record is reported and dropped (its cells are not the user's values)."""
+    last = frame.row(-1, named=True)
+    if not any("\n" in v for k, v in last.items() if k.startswith("column_") and v):
+        return frame, None
+    row = last[ROW]
+    return frame.slice(0, frame.height - 1), Finding(
+        "unclosed-quote", f"Row {row} opens a quote (\") that is never closed, so everything from row {row} to the "
+        "end of the file was read as one cell. Close the quote or delete it, then upload the file again.", row=row)
 
 
 def _read_with_csv_module(text: str, delim: str) -> pl.DataFrame:
@@ -316,6 +331,33 @@ def _read_xlsx(data: bytes) -> RawTable:
     return _finish(frame, ["Read the first sheet of the workbook."], "xlsx")
 
 
+HEADER_SEARCH_ROWS = 10
+"""How far down a header row is looked for, when the first row is not one."""
+
+
+def _header_index(frame: pl.DataFrame, cells: list[str]) -> int:
+    from pipelines.structure import infer_report
+
+    rows = [[v or "" for v in r] for r in frame.head(HEADER_SEARCH_ROWS).select(cells).iter_rows()]
+    if not rows or infer_report(rows[0]):
+        return 0
+    return next((i for i, r in enumerate(rows[1:], 1) if infer_report(r)), 0)
+
+
+def _drop_repeated_header(data: pl.DataFrame, cells: list[str], headers: list[str]) -> tuple[pl.DataFrame,
+                                                                                              list[Finding]]:
+    named = [(c, h) for c, h in zip(cells, headers) if h]
+    if not named or not (data[named[0][0]] == named[0][1]).any():  # one cheap column first
+        return data, []
+    same = pl.all_horizontal(pl.col(c) == h for c, h in named)
+    rows = data.filter(same)[ROW].to_list()
+    if not rows:
+        return data, []
+    return data.filter(~same.fill_null(False)), [Finding(
+        "repeated-header", f"Row {r} repeats the header row (were two files pasted together?). It was skipped; "
+        "delete it from the file.", row=r, severity=WARNING) for r in rows]
+
+
 def _needs_trim(lines: pl.Series, delim: str) -> bool:
     """Whether any cell starts or ends with padding, or is an empty quoted string (one pass over the lines)."""
     pad = "[" + "".join(w for w in PADDING if w != delim).replace("\t", "\\t") + "]"
@@ -324,8 +366,14 @@ def _needs_trim(lines: pl.Series, delim: str) -> bool:
     return bool(lines.str.contains(pattern).any())
 
 
-def _finish(frame: pl.DataFrame, notes: list[str], fmt: str, trim: bool = True) -> RawTable:
-    """Split off the header row, name columns c0..cn, drop empty rows and flag ragged ones."""
+def _finish(frame: pl.DataFrame, notes: list[str], fmt: str, trim: bool = True,
+            findings: list[Finding] | None = None) -> RawTable:
+    """Split off the header row, name columns c0..cn, drop empty rows and flag ragged ones.
+
+    The header is the first row, unless only a later one among the first few names a report (a title
+    or a note above the table): the rows above it are skipped, with a note. A data row that repeats the
+    header exactly (two exports pasted together) is dropped with a warning.
+    """
     cells = [c for c in frame.columns if c not in (ROW, "__fields")]
     frame = frame.rename({c: f"c{i}" for i, c in enumerate(cells)})
     cells = [f"c{i}" for i in range(len(cells))]
@@ -342,13 +390,20 @@ def _finish(frame: pl.DataFrame, notes: list[str], fmt: str, trim: bool = True) 
     if frame.is_empty():
         raise Unreadable("no-header", "The file has no header row. Start from the template: its first row names "
                          "the columns.")
-    header_row = frame.row(0, named=True)
+    top = _header_index(frame, cells)
+    if top:
+        first, header_at = frame[ROW][0], frame[ROW][top]
+        notes.append(f"Skipped rows {first}-{header_at - 1} above the header (row {header_at})." if header_at - first > 1
+                     else f"Skipped row {first} above the header (row {header_at}).")
+    header_row = frame.row(top, named=True)
     headers = [header_row[c] or "" for c in cells]
     while headers and not headers[-1]:
         headers.pop()
-    data = frame.slice(1)
-    findings: list[Finding] = []
+    data = frame.slice(top + 1)
+    findings = list(findings or [])
     width = len(headers)
+    data, repeats = _drop_repeated_header(data, cells[:width], headers)
+    findings += repeats
     extra_cells = [c for c in cells[width:]]
     if extra_cells:
         over = data.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in extra_cells))

@@ -116,6 +116,8 @@ def validate(path: Path | str, data: bytes | None = None, *, kind: str | None = 
     _check_fixed(report, typed, fixed, mapping.positions)
     if typed.is_empty():
         if not (agency and quarter):
+            if report.errors:  # e.g. an unclosed quote swallowed every row: "no rows" would mislead
+                return Validated(report)
             report.add(Finding("no-rows", "The file has a header but no rows. To report that there is nothing "
                                "for a quarter, upload it with the agency and quarter chosen."))
             return Validated(report)

@@ -248,3 +248,64 @@ def test_rows_must_match_the_quarter_given_with_the_upload(con):
     report = validate("b.csv", csv_bytes(clean_rows("billing")), quarter="2025-Q4", con=con).report
     assert {(f.code, f.row, f.value) for f in report.errors} == {("quarter-mismatch", 2, "2026-Q1"),
                                                                  ("quarter-mismatch", 3, "2026-Q1")}
+
+
+def test_a_title_above_the_header_is_skipped_and_rows_keep_file_numbers(con):
+    rows = clean_rows("headcount")
+    title = [["Fairstead Recovery Center - peer headcount, 2026 Q1"] + [""] * 8, [""] * 9, ["Prepared by J. Doe"]
+             + [""] * 8]
+    data = csv_bytes(title + rows).replace(b"1,STATE_GF", b"1,STATE_GFX")  # a bad value in the second data row
+    result = validate("h.csv", data, con=con)
+    assert "Skipped rows 1-3 above the header (row 4)." in result.report.notes
+    assert [(f.code, f.row) for f in result.report.errors] == [("value-not-allowed", 6)]
+    assert result.report.rows == len(rows) - 1
+
+
+def test_without_a_recognisable_header_nothing_is_skipped(con):
+    data = csv_bytes([["Peer headcount"], ["just", "some", "text"]])
+    report = validate("h.csv", data, con=con).report
+    assert [f.code for f in report.errors] == ["unknown-report"] and "Peer headcount" in report.errors[0].message
+    assert not any("Skipped" in n for n in report.notes)
+
+
+def test_a_header_pasted_again_further_down_is_skipped_with_a_warning(con):
+    rows = clean_rows("headcount")
+    first, second = rows[:3], [rows[0]] + rows[3:]  # two exports of the same report, pasted one under the other
+    result = validate("h.csv", csv_bytes(first + second), con=con)
+    assert [(f.code, f.row, f.severity) for f in result.report.findings] == [("repeated-header", 4, "warning")]
+    assert result.report.valid and result.typed.height == len(rows) - 1
+    assert result.typed["__row"].to_list() == [2, 3, 5]
+
+
+def test_a_quote_never_closed_is_named_at_the_row_where_it_opens(con):
+    rows = clean_rows("billing")
+    rows[2][3] = "MCO-QUOTE"
+    data = csv_bytes(rows).replace(b"MCO-QUOTE", b'"MCO-B')  # row 3 opens a quote that runs to the end of the file
+    report = validate("b.csv", data, con=con).report
+    assert [(f.code, f.row) for f in report.errors] == [("unclosed-quote", 3)]
+    assert "never closed" in report.errors[0].message and report.rows == 1
+
+
+def test_a_stray_quote_inside_a_cell_is_kept_as_text(con):
+    rows = clean_rows("billing")
+    data = csv_bytes(rows).replace(b"MCO-A", b'MCO-A 5"', 1)
+    result = validate("b.csv", data, con=con)
+    assert result.report.valid and result.report.findings == []
+    assert result.typed["payer_id"][0] == 'MCO-A 5"'
+
+
+def test_a_workbook_with_a_title_above_the_table_is_read(con, tmp_path):
+    import xlsxwriter
+
+    rows = clean_rows("certification")
+    frame = pl.DataFrame(rows[1:], schema=rows[0], orient="row").with_columns(
+        pl.col("training_hours").cast(pl.Float64), pl.col("issue_date").str.to_date(strict=False))
+    path = tmp_path / "c.xlsx"
+    with xlsxwriter.Workbook(path) as book:
+        sheet = book.add_worksheet("Q1")
+        sheet.write("A1", "Peer certification roster, 2026 Q1")
+        frame.write_excel(book, worksheet=sheet, position="A3")
+    result = validate(path, con=con)
+    assert result.report.valid, result.report.as_dict()
+    assert "Skipped rows 1-2 above the header (row 3)." in result.report.notes
+    assert result.typed["__row"].to_list() == [4, 5, 6]
