@@ -363,7 +363,8 @@ def _needs_trim(lines: pl.Series, delim: str) -> bool:
     pad = "[" + "".join(w for w in PADDING if w != delim).replace("\t", "\\t") + "]"
     sep = re.escape(delim)
     pattern = f'(^|{sep})"?{pad}|{pad}"?($|{sep})|(^|{sep})""($|{sep})'
-    return bool(lines.str.contains(pattern).any())
+    suspects = lines.filter(lines.str.contains(f'{pad}|""'))  # a plain character class scans ~10x faster
+    return bool(suspects.len() and suspects.str.contains(pattern).any())
 
 
 def _finish(frame: pl.DataFrame, notes: list[str], fmt: str, trim: bool = True,
