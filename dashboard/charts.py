@@ -61,17 +61,18 @@ def _titled(frame: pl.DataFrame, title: str, subtitle: str) -> alt.Chart:
 def heatmap(frame: pl.DataFrame, x: str, y: str, value: str, title: str, subtitle: str, value_title: str,
             value_format: str = ",.1f", scheme: str = "blues", x_title: str | None = None,
             extra_tooltips: tuple[str, ...] = (), row_px: int = 30) -> alt.Chart:
-    """A grid of cells coloured by `value` (sequential, colour-blind-safe scheme) with the value in the tooltip."""
+    """A grid of cells coloured by `value` (sequential, colour-blind-safe scheme) with the value in the tooltip;
+    every row and column is labelled, each row `row_px` high."""
     tooltips = [alt.Tooltip(f"{y}:N"), alt.Tooltip(f"{x}:N"),
                 alt.Tooltip(f"{value}:Q", title=value_title, format=value_format)]
     tooltips += [alt.Tooltip(f"{t}:N") for t in extra_tooltips]
-    rows = frame[y].n_unique() if frame.height else 1
     return (_titled(frame, title, subtitle).mark_rect()
-            .encode(x=alt.X(f"{x}:N", title=x_title, sort=None, axis=alt.Axis(labelAngle=-40, labelLimit=160)),
-                    y=alt.Y(f"{y}:N", title=None, sort=None),
+            .encode(x=alt.X(f"{x}:N", title=x_title, sort=None,
+                            axis=alt.Axis(labelAngle=-40, labelLimit=160, labelOverlap=False)),
+                    y=alt.Y(f"{y}:N", title=None, sort=None, axis=alt.Axis(labelOverlap=False, labelLimit=220)),
                     color=alt.Color(f"{value}:Q", title=value_title, scale=alt.Scale(scheme=scheme)),
                     tooltip=tooltips)
-            .properties(height=170 + row_px * rows))
+            .properties(height=alt.Step(row_px)))  # a band per row: a fixed height squeezed rows and hid labels
 
 
 def small_multiples(frame: pl.DataFrame, x: str, y: str, facet: str, title: str, subtitle: str, y_title: str,

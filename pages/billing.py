@@ -63,7 +63,7 @@ else:
                                  f"Denial rate (% of adjudicated units) by agency, {f.quarter_from} to {quarter}",
                                  f"{f.place} · {filters.type_label(f.agency_type)} · agencies that billed; darker = "
                                  "more denied", "Denial rate (%)", scheme="orangered", x_title="Quarter",
-                                 extra_tooltips=("units_denied",), row_px=16), grid, "denial-rate-by-agency",
+                                 extra_tooltips=("units_denied",), row_px=18), grid, "denial-rate-by-agency",
                   as_of)
 
 left, right = st.columns(2)

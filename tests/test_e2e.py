@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+import polars as pl
 import pytest
 
-from tests.browser import MARKS, choose, served, settled, until
+from tests.browser import APP_DIR, MARKS, choose, served, settled, until
 
 pytestmark = MARKS
 
@@ -121,3 +122,18 @@ def test_clicking_a_region_focuses_the_dashboard_on_it(page, app_url, tmp_path):
     expect(page.get_by_role("heading", level=1)).not_to_have_text("Peer workforce integration: state overview")
     _no_exception(page)
     page.screenshot(path=str(tmp_path / "focused-region.png"), full_page=True)
+
+
+def test_every_row_of_a_heatmap_is_labelled(page, app_url, tmp_path):
+    """Vega-Lite hides axis labels that would overlap; a squeezed heatmap lost the names of some regions."""
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/regions")
+    _wait_rendered(page, "Regions")
+    heatmap = page.locator('[data-testid="stVegaLiteChart"]').nth(1)
+    heatmap.locator("svg .mark-rect path").first.wait_for(timeout=30_000)
+    labels = heatmap.locator("svg .role-axis-label text").evaluate_all(
+        "nodes => nodes.filter(n => getComputedStyle(n).opacity !== '0' && n.getAttribute('opacity') !== '0')"
+        ".map(n => n.textContent)")
+    regions = pl.read_csv(APP_DIR / "data" / "reference" / "regions.csv")["name"].to_list()
+    assert len(regions) == 5 and set(regions) <= set(labels), labels
+    heatmap.screenshot(path=str(tmp_path / "components-heatmap.png"))
