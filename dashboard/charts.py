@@ -15,8 +15,9 @@ STAGE_COLOURS = {"Emerging": "#D55E00", "Developing": "#E69F00", "Integrated": "
 def _theme() -> dict:
     return {"config": {
         "range": {"category": PALETTE},
-        "axis": {"labelFontSize": 12, "titleFontSize": 12, "grid": True, "gridOpacity": 0.4},
-        "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom"},
+        "axis": {"labelFontSize": 12, "titleFontSize": 12, "grid": True, "gridOpacity": 0.4, "labelLimit": 220},
+        # entries wrap in rows of three: one long row was cut at the chart's edge, hiding the last entries
+        "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom", "columns": 3, "labelLimit": 220},
         "title": {"fontSize": 15, "anchor": "start", "subtitleColor": "#555"},
         "view": {"stroke": None},
     }}
@@ -115,12 +116,15 @@ def scatter(frame: pl.DataFrame, x: str, y: str, label: str, title: str, subtitl
     enc = {"x": alt.X(f"{x}:Q", title=x_title), "y": alt.Y(f"{y}:Q", title=y_title),
            "tooltip": [alt.Tooltip(f"{label}:N"), alt.Tooltip(f"{x}:Q", title=x_title, format=",.1f"),
                        alt.Tooltip(f"{y}:Q", title=y_title, format=",.1f")]}
-    if colour:
+    if colour:  # colour and shape together: three shapes cycle against eight colours, unique up to 24 groups
         enc["color"] = alt.Color(f"{colour}:N", title=None)
+        enc["shape"] = alt.Shape(f"{colour}:N", title=None, scale=alt.Scale(range=["circle", "square", "triangle-up"]))
         enc["tooltip"].append(alt.Tooltip(f"{colour}:N"))
-    if size:
-        enc["size"] = alt.Size(f"{size}:Q", title=size.replace("_", " "))
-    return _titled(frame, title, subtitle).mark_circle(opacity=0.75).encode(**enc).properties(height=420)
+    if size:  # the subtitle says what size is; its legend did not fit beside the colour legend
+        enc["size"] = alt.Size(f"{size}:Q", legend=None)
+        enc["tooltip"].append(alt.Tooltip(f"{size}:Q", title=size.replace("_", " "), format=",.1f"))
+    return (_titled(frame, title, subtitle).mark_point(filled=True, opacity=0.75).encode(**enc)
+            .properties(height=420))
 
 
 def pareto(frame: pl.DataFrame, category: str, value: str, cumulative: str, title: str, subtitle: str,

@@ -137,3 +137,24 @@ def test_every_row_of_a_heatmap_is_labelled(page, app_url, tmp_path):
     regions = pl.read_csv(APP_DIR / "data" / "reference" / "regions.csv")["name"].to_list()
     assert len(regions) == 5 and set(regions) <= set(labels), labels
     heatmap.screenshot(path=str(tmp_path / "components-heatmap.png"))
+
+
+def test_every_legend_entry_lies_inside_its_chart(page, app_url):
+    """A legend in one long row ran past the edge of half-width charts, hiding the last entries."""
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/billing")
+    _wait_rendered(page, "Medicaid billing")
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    charts.first.locator("svg").wait_for(timeout=30_000)
+    checked = 0
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        if not chart.is_visible():
+            continue
+        chart.scroll_into_view_if_needed()
+        box = chart.bounding_box()
+        for label in chart.locator("svg .role-legend-label text").all():
+            edge = label.bounding_box()
+            assert edge["x"] + edge["width"] <= box["x"] + box["width"] + 1, (i, label.text_content())
+            checked += 1
+    assert checked >= 8 + 11  # at least the funding sources and the agency types
