@@ -25,6 +25,7 @@ import polars as pl
 
 from pipelines import settings
 from pipelines.findings import WARNING, Finding
+from pipelines.structure import infer_report
 
 ROW = "__row"
 STREAM_FROM_DISK_BYTES = 32 * 1024 * 1024
@@ -336,8 +337,6 @@ HEADER_SEARCH_ROWS = 10
 
 
 def _header_index(frame: pl.DataFrame, cells: list[str]) -> int:
-    from pipelines.structure import infer_report
-
     rows = [[v or "" for v in r] for r in frame.head(HEADER_SEARCH_ROWS).select(cells).iter_rows()]
     if not rows or infer_report(rows[0]):
         return 0
