@@ -1,11 +1,12 @@
 """Command line: python -m pipelines COMMAND (also installed as `peer-pipelines`).
 
 Exit codes: 0 success (valid / loaded / unchanged), 1 invalid or rejected or refused, 2 unusable
-(unreadable file, bad arguments, warehouse busy).
+(unreadable file, bad arguments, warehouse busy or made by a newer version).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
@@ -49,20 +50,27 @@ class TableFormat(str, Enum):
     json = "json"
 
 
+@contextlib.contextmanager
+def _unusable_on(*errors: type[Exception]):
+    """These errors are the user's to fix outside this command: say so in red and exit 2 (unusable)."""
+    try:
+        yield
+    except errors as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+
+
 def _open_writer(upgrade: bool = False):
     """The warehouse for writing; with `upgrade`, a new or older-version file is first brought up to date
     (what `init` does), so a load never meets a schema it was not written for."""
-    try:
+    with _unusable_on(warehouse.WarehouseBusy, warehouse.WarehouseTooNew):
         con = warehouse.connect()
         found = warehouse.schema_version(con)
         if upgrade and found != warehouse.SCHEMA_VERSION:
             warehouse.init(con)
             err.print(f"Created the warehouse {settings.db_path()}." if found == 0 else
                       f"Upgraded the warehouse from schema version {found} to {warehouse.SCHEMA_VERSION}.")
-        return con
-    except (warehouse.WarehouseBusy, warehouse.WarehouseTooNew) as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+    return con
 
 
 def _check_quarter(quarter: Optional[str]) -> None:
@@ -136,11 +144,8 @@ def _validation_connection():
 def init() -> None:
     """Create the warehouse, or upgrade one made by an older version; reload reference data and views."""
     con = _open_writer()
-    try:
+    with _unusable_on(warehouse.WarehouseTooNew):
         found = warehouse.init(con)
-    except warehouse.WarehouseTooNew as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
     from pipelines import snapshot
 
     snapshot.publish(con)
@@ -158,11 +163,8 @@ def demo() -> None:
     """(Re)build the warehouse from the demo submissions in data/sample/ through the normal validate+load path."""
     from pipelines.demo_load import build_demo
 
-    try:
+    with _unusable_on(warehouse.WarehouseBusy):
         summary = build_demo(progress=_progress())
-    except warehouse.WarehouseBusy as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
     out.print(f"Demo warehouse built at {settings.db_path()}: {summary['loaded']} files loaded "
               f"({summary['submissions']} submissions, {summary['rows']:,} rows), {summary['rejected']} rejected, "
               f"in {summary['seconds']:.1f} s. Snapshot published at {settings.snapshot_path()}.")
@@ -277,11 +279,8 @@ def export(directory: Path = typer.Argument(..., help="Folder to write Parquet f
     """Write every table and view of the snapshot as Parquet (views materialised), with a schema README."""
     from pipelines.export import export_parquet
 
-    try:
+    with _unusable_on(FileNotFoundError):
         written = export_parquet(directory, progress=_progress())
-    except FileNotFoundError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
     out.print(f"Wrote {len(written)} Parquet files to {directory}.")
 
 

@@ -348,11 +348,11 @@ def _drop_repeated_header(data: pl.DataFrame, cells: list[str], headers: list[st
     named = [(c, h) for c, h in zip(cells, headers) if h]
     if not named or not (data[named[0][0]] == named[0][1]).any():  # one cheap column first
         return data, []
-    same = pl.all_horizontal(pl.col(c) == h for c, h in named)
+    same = pl.all_horizontal(pl.col(c) == h for c, h in named).fill_null(False)
     rows = data.filter(same)[ROW].to_list()
     if not rows:
         return data, []
-    return data.filter(~same.fill_null(False)), [Finding(
+    return data.filter(~same), [Finding(
         "repeated-header", f"Row {r} repeats the header row (were two files pasted together?). It was skipped; "
         "delete it from the file.", row=r, severity=WARNING) for r in rows]
 
@@ -393,8 +393,8 @@ def _finish(frame: pl.DataFrame, notes: list[str], fmt: str, trim: bool = True,
     top = _header_index(frame, cells)
     if top:
         first, header_at = frame[ROW][0], frame[ROW][top]
-        notes.append(f"Skipped rows {first}-{header_at - 1} above the header (row {header_at})." if header_at - first > 1
-                     else f"Skipped row {first} above the header (row {header_at}).")
+        above = f"rows {first}-{header_at - 1}" if header_at - first > 1 else f"row {first}"
+        notes.append(f"Skipped {above} above the header (row {header_at}).")
     header_row = frame.row(top, named=True)
     headers = [header_row[c] or "" for c in cells]
     while headers and not headers[-1]:

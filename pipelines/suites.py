@@ -60,7 +60,8 @@ def _column_rules(contract: Contract) -> list[dict]:
                                f"Use one of: {', '.join(col.allowed)}.", column=col.name, value_set=list(col.allowed)))
         if col.min is not None or col.max is not None:
             bounds = {k: v for k, v in (("min_value", col.min), ("max_value", col.max)) if v is not None}
-            span = f"between {number_text(col.min)} and {number_text(col.max)}" if col.max is not None else f"at least {number_text(col.min)}"
+            span = (f"between {number_text(col.min)} and {number_text(col.max)}" if col.max is not None
+                    else f"at least {number_text(col.min)}")
             rules.append(_rule("expect_column_values_to_be_between", "out-of-range", col.name,
                                f"{col.name} must be {span}.", column=col.name, **bounds))
         if col.pattern:
