@@ -131,7 +131,7 @@ def pareto(frame: pl.DataFrame, category: str, value: str, cumulative: str, titl
            value_title: str) -> alt.LayerChart:
     """Bars in descending order with the cumulative share as a line on a second axis."""
     base = alt.Chart(frame.to_pandas()).encode(
-        x=alt.X(f"{category}:N", title=None, sort=None, axis=alt.Axis(labelAngle=-35)))
+        x=alt.X(f"{category}:N", title=None, sort=None, axis=alt.Axis(labelAngle=-35, labelOverlap=False)))
     bars_ = base.mark_bar(color=PALETTE[0]).encode(
         y=alt.Y(f"{value}:Q", title=value_title),
         tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", title=value_title, format=",.0f"),

@@ -124,19 +124,36 @@ def test_clicking_a_region_focuses_the_dashboard_on_it(page, app_url, tmp_path):
     page.screenshot(path=str(tmp_path / "focused-region.png"), full_page=True)
 
 
+def _visible_labels(chart) -> list[str]:
+    """Axis labels Vega drew (it hides, with opacity 0, labels that would overlap)."""
+    chart.locator("svg .role-axis-label text").first.wait_for(timeout=30_000)
+    return chart.locator("svg .role-axis-label text").evaluate_all(
+        "nodes => nodes.filter(n => getComputedStyle(n).opacity !== '0' && n.getAttribute('opacity') !== '0')"
+        ".map(n => n.textContent)")
+
+
 def test_every_row_of_a_heatmap_is_labelled(page, app_url, tmp_path):
-    """Vega-Lite hides axis labels that would overlap; a squeezed heatmap lost the names of some regions."""
+    """A squeezed heatmap lost the names of some regions."""
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.goto(f"{app_url}/regions")
     _wait_rendered(page, "Regions")
     heatmap = page.locator('[data-testid="stVegaLiteChart"]').nth(1)
     heatmap.locator("svg .mark-rect path").first.wait_for(timeout=30_000)
-    labels = heatmap.locator("svg .role-axis-label text").evaluate_all(
-        "nodes => nodes.filter(n => getComputedStyle(n).opacity !== '0' && n.getAttribute('opacity') !== '0')"
-        ".map(n => n.textContent)")
     regions = pl.read_csv(APP_DIR / "data" / "reference" / "regions.csv")["name"].to_list()
-    assert len(regions) == 5 and set(regions) <= set(labels), labels
+    assert len(regions) == 5 and set(regions) <= set(_visible_labels(heatmap))
     heatmap.screenshot(path=str(tmp_path / "components-heatmap.png"))
+
+
+def test_every_separation_reason_is_labelled(page, app_url):
+    """The Pareto of separation reasons showed every other reason's name."""
+    from pipelines.contracts import SEPARATION_REASONS
+
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/retention")
+    _wait_rendered(page, "Retention")
+    pareto = page.locator('[data-testid="stVegaLiteChart"]').filter(has_text="Separations by reason")
+    pareto.scroll_into_view_if_needed()
+    assert set(SEPARATION_REASONS) <= set(_visible_labels(pareto))
 
 
 def test_every_legend_entry_lies_inside_its_chart(page, app_url):
