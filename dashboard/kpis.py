@@ -24,7 +24,10 @@ def card(metric_id: str, series: pl.DataFrame, column: str | None = None) -> Non
             text, arrow = "±0", "off"
         delta = f"{text}{' pts' if m.unit == '%' else ''} vs prior quarter"
     colour = "off" if arrow == "off" else {True: "normal", False: "inverse", None: "off"}[m.higher_is_better]
-    st.metric(m.label, m.format_value(latest), delta, delta_color=colour, help=f"{m.description} ({m.formula})",
+    shown = m.format_value(latest)
+    if latest is None and "suppressed" in series.columns and m.column in (series["suppressed"][-1] or "").split(", "):
+        shown = "suppressed"  # it rests on a small count (disclosure.NOTE)
+    st.metric(m.label, shown, delta, delta_color=colour, help=f"{m.description} ({m.formula})",
               border=True, chart_data=[v for v in values if v is not None] or None, chart_type="line",
               delta_arrow=arrow)
 

@@ -11,6 +11,7 @@ from dataclasses import replace
 import polars as pl
 
 from dashboard.data import query
+from dashboard.disclosure import restricted, view
 from dashboard.filters import Filters
 from pipelines import compliance
 
@@ -27,19 +28,27 @@ def _agency_rows(f: Filters, alias: str = "k") -> tuple[str, list]:
 
 # --- the selected place (region or state) over the selected quarters -------------------------------
 
-PLACE_COUNTS = ("peer_headcount_count", "clinician_headcount_count", "trained_supervisor_count",
-                "certified_active_count", "cert_peer_count", "retention_cohort_hires_count", "retained_12m_count",
-                "turnover_window_separations_count")
-"""Counts of people fetched beside place measures, so small-cell suppression can tell what they rest on."""
+def _hidden(*aliases: str) -> str:
+    """The `suppressed` column of protected rows (the names of their hidden measures), for restricted readers."""
+    if not restricted():
+        return ""
+    return f", nullif(concat_ws(', ', {', '.join(a + '.suppressed' for a in aliases)}), '') as suppressed"
 
 
 def scorecards(f: Filters) -> pl.DataFrame:
     """Every KPI of the state and of every region per quarter in range, with the integration index (pages
-    keep the chosen place, after suppression for readers who get it)."""
+    keep the chosen place)."""
     where, params = f.quarters("s.quarter")
-    return query("select s.*, i.index_score, i.stage from kpi_scorecard s left join kpi_integration_index i "
-                 f"using (level, entity_id, quarter) where s.level in ('state', 'region') and {where} "
-                 "and s.agencies_reporting_count > 0 order by s.quarter_ordinal, s.level desc, s.entity_id", params)
+    return query(f"select s.*{_all_but_marks()}, i.index_score, i.stage{_hidden('s', 'i')} "
+                 f"from {view('kpi_scorecard')} s left join {view('kpi_integration_index')} i "
+                 "using (level, entity_id, quarter) where s.level in ('state', 'region') and "
+                 f"{where} and s.agencies_reporting_count > 0 order by s.quarter_ordinal, s.level desc, "
+                 "s.entity_id", params)
+
+
+def _all_but_marks() -> str:
+    """`s.*` leaves out the protected view's own marks (merged by _hidden)."""
+    return " exclude (suppressed)" if restricted() else ""
 
 
 def index_trend(f: Filters) -> pl.DataFrame:
@@ -92,7 +101,7 @@ def not_billing(f: Filters, quarter: str) -> pl.DataFrame:
 # --- regions ----------------------------------------------------------------------------------------
 
 def regions_in_quarter(quarter: str) -> pl.DataFrame:
-    return query("select r.region_id, r.region_name as region, r.population_count as population, "
+    return query("select r.region_id, r.entity_name as region, r.population_count as population, "
                  "r.peer_headcount_count as peers, r.clinician_headcount_count as clinicians, "
                  "r.trained_supervisor_count as trained_supervisors, r.certified_active_count as certified_peers, "
                  "r.turnover_window_separations_count as separations_in_4_quarters, "
@@ -100,41 +109,41 @@ def regions_in_quarter(quarter: str) -> pl.DataFrame:
                  "as peer_to_clinician_ratio, round(r.certified_pct, 1) as certified_pct, "
                  "round(r.peers_per_trained_supervisor, 1) as peers_per_trained_supervisor, "
                  "round(r.annualized_turnover_pct, 1) as annualized_turnover_pct, round(r.denial_rate_pct, 1) "
-                 "as denial_rate_pct, round(i.index_score, 1) as index_score, i.stage from kpi_region_quarter r "
-                 "join kpi_integration_index i on i.level = 'region' and i.entity_id = r.region_id "
-                 "and i.quarter = r.quarter where r.quarter = ? order by r.region_id", [quarter])
+                 f"as denial_rate_pct, round(i.index_score, 1) as index_score, i.stage{_hidden('r', 'i')} "
+                 f"from {view('kpi_scorecard')} r join {view('kpi_integration_index')} i on i.level = 'region' "
+                 "and i.entity_id = r.entity_id and i.quarter = r.quarter where r.level = 'region' and "
+                 "r.quarter = ? order by r.entity_id", [quarter])
 
 
 def region_components(quarter: str) -> pl.DataFrame:
-    counts = ", ".join(f"r.{c}" for c in PLACE_COUNTS)
     return query("select c.entity_name as region, c.entity_id as region_id, "
                  "upper(c.component[1]) || replace(c.component[2:], '_', ' ') as component, "
                  "c.component_order, round(c.component_value, 2) as value, c.target_value as target, "
-                 f"round(c.sub_score, 0) as sub_score, {counts} from kpi_integration_components c "
-                 "join kpi_region_quarter r on r.region_id = c.entity_id and r.quarter = c.quarter "
+                 f"round(c.sub_score, 0) as sub_score{_hidden('c')} from {view('kpi_integration_components')} c "
                  "where c.level = 'region' and c.quarter = ? order by c.entity_id, c.component_order", [quarter])
 
 
 def region_trends(f: Filters, column: str) -> pl.DataFrame:
-    """One regional measure (a kpi_region_quarter column or index_score) per region and quarter in range."""
+    """One regional measure (a kpi_scorecard column or index_score) per region and quarter in range."""
     if column != "index_score" and not column.isidentifier():
         raise ValueError(column)
     where, params = f.quarters("r.quarter")
     measure = "i.index_score" if column == "index_score" else f"r.{column}"
-    counts = ", ".join(f"r.{c}" for c in PLACE_COUNTS)
-    return query(f"select r.region_name as region, r.quarter, round({measure}, 2) as value, {counts} "
-                 "from kpi_region_quarter r "
-                 "join kpi_integration_index i on i.level = 'region' and i.entity_id = r.region_id and "
-                 f"i.quarter = r.quarter where {where} and r.agencies_reporting_count > 0 "
-                 "order by r.quarter_ordinal, r.region_id", params)
+    marks = _hidden("r", "i").replace(" as suppressed", "")
+    hidden = (f", case when list_contains(string_split(coalesce({marks.lstrip(', ')}, ''), ', '), "
+              f"'{column}') then 'value' end as suppressed") if marks else ""
+    return query(f"select r.entity_name as region, r.quarter, round({measure}, 2) as value{hidden} "
+                 f"from {view('kpi_scorecard')} r join {view('kpi_integration_index')} i on i.level = 'region' "
+                 "and i.entity_id = r.entity_id and i.quarter = r.quarter where r.level = 'region' and "
+                 f"{where} and r.agencies_reporting_count > 0 order by r.quarter_ordinal, r.entity_id", params)
 
 
 def workforce_by_role(f: Filters, quarter: str) -> pl.DataFrame:
     """Peer headcount and FTE by role in the state and every region, of the chosen agency type (or every type)."""
     return query("select level, entity_id, role_label as role, headcount_count as headcount, round(fte, 1) as fte, "
-                 "round(fulltime_pct, 1) as fulltime_pct, round(vacancy_rate_pct, 1) as vacancy_rate_pct "
-                 "from kpi_workforce_by_role where level in ('state', 'region') and agency_type = ? "
-                 "and quarter = ? and is_peer order by level desc, entity_id, role_order",
+                 "round(fulltime_pct, 1) as fulltime_pct, round(vacancy_rate_pct, 1) as vacancy_rate_pct"
+                 f"{_hidden('w')} from {view('kpi_workforce_by_role')} w where level in ('state', 'region') "
+                 "and agency_type = ? and quarter = ? and is_peer order by level desc, entity_id, role_order",
                  [f.agency_type or "ALL", quarter])
 
 
@@ -177,21 +186,30 @@ def agency_scorecard(agency_id: str) -> pl.DataFrame:
 
 
 def standing(agency_id: str, region_id: str, quarter: str) -> pl.DataFrame:
-    """The agency, its region and the state side by side in one quarter (one row per level)."""
-    return query("select s.entity_name as place, s.*, i.index_score from kpi_scorecard s "
-                 "left join kpi_integration_index i using (level, entity_id, quarter) where s.quarter = ? "
-                 "and ((s.level = 'agency' and s.entity_id = ?) or (s.level = 'region' and s.entity_id = ?) "
-                 "or s.level = 'state') order by case s.level when 'agency' then 1 when 'region' then 2 else 3 end",
-                 [quarter, agency_id, region_id])
+    """The agency, its region and the state side by side in one quarter (one row per level); the region and
+    state rows from the layer the viewer reads."""
+    marks = _hidden("s", "i") or ", cast(null as varchar) as suppressed"
+    places = (f"select s.entity_name as place, s.*{_all_but_marks()}, i.index_score{marks}, 2 + (s.level = 'state') "
+              f"as place_order from {view('kpi_scorecard')} s left join {view('kpi_integration_index')} i "
+              "using (level, entity_id, quarter) where s.quarter = ? and ((s.level = 'region' and s.entity_id = ?) "
+              "or s.level = 'state')")
+    own = ("select s.entity_name as place, s.*, i.index_score, cast(null as varchar) as suppressed, 1 as place_order "
+           "from kpi_scorecard s left join kpi_integration_index i using (level, entity_id, quarter) "
+           "where s.quarter = ? and s.level = 'agency' and s.entity_id = ?")
+    return query(f"select * exclude (place_order) from ({own} union all by name {places}) order by place_order",
+                 [quarter, agency_id, quarter, region_id])
 
 
 def index_against_peers(agency_id: str, region_id: str) -> pl.DataFrame:
-    counts = ", ".join(f"s.{c}" for c in PLACE_COUNTS)
-    return query(f"select i.level, i.entity_name as place, i.quarter, round(i.index_score, 1) as index_score, {counts} "
-                 "from kpi_integration_index i join kpi_scorecard s using (level, entity_id, quarter) "
-                 "where i.index_score is not null and ((i.level = 'agency' and i.entity_id = ?) or "
-                 "(i.level = 'region' and i.entity_id = ?) or i.level = 'state') "
-                 "order by i.quarter_ordinal, i.level", [agency_id, region_id])
+    """The agency's index per quarter beside its region's and the state's (from the layer the viewer reads)."""
+    marks = ", case when i.suppressed is not null then 'index_score' end as suppressed" if restricted() else ""
+    return query("select i.level, i.entity_name as place, i.quarter, round(i.index_score, 1) as index_score, "
+                 "cast(null as varchar) as suppressed from kpi_integration_index i where i.level = 'agency' "
+                 "and i.entity_id = ? and i.index_score is not null union all by name "
+                 f"select i.level, i.entity_name as place, i.quarter, round(i.index_score, 1) as index_score{marks} "
+                 f"from {view('kpi_integration_index')} i where (i.index_score is not null{' or i.suppressed is not null' if restricted() else ''}) "
+                 "and ((i.level = 'region' and i.entity_id = ?) or i.level = 'state') order by quarter, level",
+                 [agency_id, region_id])
 
 
 def agency_roles(agency_id: str) -> pl.DataFrame:
@@ -210,12 +228,14 @@ def agency_submissions(agency_id: str) -> pl.DataFrame:
 # --- certification ----------------------------------------------------------------------------------
 
 def status_mix(f: Filters, level: tuple[str, str] | None = None) -> pl.DataFrame:
-    """Peer certification status counts and shares per quarter, of `level` (one agency), else of the state
-    and every region (pages keep the filters' place)."""
+    """Peer certification status counts and shares per quarter, of `level` (one agency, from the kpi view
+    the viewer may see it in), else of the state and every region (pages keep the filters' place)."""
     entity = ("level = ? and entity_id = ?", list(level)) if level else ("level in ('state', 'region')", [])
     where, params = _and(entity, f.quarters())
+    source = "kpi_certification_status" if level else view("kpi_certification_status")
+    marks = _hidden("c") if not level else ""
     return query("select level, entity_id, quarter, status, peer_count as peers, round(status_share_pct, 1) as "
-                 f"share_pct from kpi_certification_status where role = 'ALL' and {where} "
+                 f"share_pct{marks} from {source} c where role = 'ALL' and {where} "
                  "order by quarter, level desc, entity_id, status", params)
 
 
@@ -245,13 +265,14 @@ def _state_and_regions(f: Filters, alias: str) -> tuple[str, list]:
     return f"{alias}.level in ('state', 'region')", []
 
 
-def place_trend(f: Filters, view: str, column: str) -> pl.DataFrame:
-    """A level view's measure per quarter for every region and the state, with the counts it rests on."""
+def place_trend(f: Filters, view_name: str, column: str) -> pl.DataFrame:
+    """A level view's measure per quarter for every region and the state."""
     where, params = _and(("v.level in ('state', 'region')", []), f.quarters("v.quarter"))
-    counts = ", ".join(f"s.{c}" for c in PLACE_COUNTS)
-    return query(f"select v.level, v.entity_id, e.entity_name as place, v.quarter, round(v.{column}, 1) as value, "
-                 f"{counts} from {view} v join dim_entity e using (level, entity_id) left join kpi_scorecard s "
-                 f"using (level, entity_id, quarter) where {where} and v.{column} is not null "
+    hidden_here = f"list_contains(string_split(coalesce(v.suppressed, ''), ', '), '{column}')"
+    hidden = f", case when {hidden_here} then 'value' end as suppressed" if restricted() else ""
+    return query(f"select v.level, v.entity_id, e.entity_name as place, v.quarter, round(v.{column}, 1) as value"
+                 f"{hidden} from {view(view_name)} v join dim_entity e using (level, entity_id) "
+                 f"where {where} and (v.{column} is not null{f' or {hidden_here}' if restricted() else ''}) "
                  "order by v.quarter_ordinal, v.level desc, v.entity_id", params)
 
 
@@ -266,16 +287,18 @@ def survival(f: Filters) -> pl.DataFrame:
 def separation_reasons(f: Filters, quarter: str) -> pl.DataFrame:
     """Separations by reason in the 4 quarters to `quarter`, for the state and every region."""
     return query("select level, entity_id, separation_reason as reason, separations_count as separations, "
-                 "round(share_pct, 1) as share_pct, round(cumulative_share_pct, 1) as cumulative_share_pct from "
-                 "kpi_separation_reasons where level in ('state', 'region') and quarter = ? "
-                 "order by level desc, entity_id, reason_rank", [quarter])
+                 "round(share_pct, 1) as share_pct, round(cumulative_share_pct, 1) as cumulative_share_pct"
+                 f"{_hidden('r')} from {view('kpi_separation_reasons')} r where level in ('state', 'region') "
+                 "and quarter = ? order by level desc, entity_id, reason_rank, separation_reason", [quarter])
 
 
 def reason_share_trend(f: Filters, reason: str) -> pl.DataFrame:
+    """One reason's share per quarter (0 where no one left for it; null where that share is suppressed)."""
     where, params = _and(f.entity(), f.quarters())
-    return query("select quarter, round(coalesce(max(share_pct) filter (where separation_reason = ?), 0), 1) "
-                 f"as share_pct from kpi_separation_reasons where {where} group by quarter order by quarter",
-                 [reason, *params])
+    return query("select quarter, round(case when count(*) filter (where separation_reason = ?) = 0 then 0 else "
+                 "max(share_pct) filter (where separation_reason = ?) end, 1) as share_pct "
+                 f"from {view('kpi_separation_reasons')} where {where} group by quarter order by quarter",
+                 [reason, reason, *params])
 
 
 def wage_bands(f: Filters, quarter: str) -> pl.DataFrame:

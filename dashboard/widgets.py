@@ -19,11 +19,9 @@ def csv_bytes(frame: pl.DataFrame) -> bytes:
     return csv_safe.csv_bytes(frame)
 
 
-def table(frame: pl.DataFrame, name: str, caption: str | None = None, private: bool = False,
-          row_level: bool = False, **kwargs):
+def table(frame: pl.DataFrame, name: str, caption: str | None = None, row_level: bool = False, **kwargs):
     """A table with a CSV download of exactly what is shown (built when clicked); returns st.dataframe's
-    value (its selection, when selectable). `private`: its figures went through disclosure.protect.
-    `row_level`: rows of a report (a peer, a line of a file), downloadable only by those who may export them."""
+    value (its selection, when selectable). `row_level`: rows of a report (a peer, a line of a file), downloadable only by those who may export them."""
     from dashboard import auth
 
     shown = st.dataframe(frame, hide_index=True, width="stretch", **kwargs)
@@ -34,8 +32,6 @@ def table(frame: pl.DataFrame, name: str, caption: str | None = None, private: b
                            mime="text/csv", key=f"dl-{name}", icon=":material/download:", on_click="ignore")
     if caption:
         st.caption(caption)
-    if private:
-        disclosure.note()
     return shown
 
 
@@ -46,10 +42,8 @@ def png(chart_obj: alt.TopLevelMixin) -> bytes:
     return vl_convert.vegalite_to_png(json.dumps(chart_obj.to_dict()), scale=2)
 
 
-def chart(chart_obj: alt.TopLevelMixin, frame: pl.DataFrame, name: str, as_of: str, private: bool = False,
-          **kwargs):
-    """An Altair chart, its as-of date, its data as CSV and the picture as PNG (rendered on click).
-    `private`: its figures went through disclosure.protect."""
+def chart(chart_obj: alt.TopLevelMixin, frame: pl.DataFrame, name: str, as_of: str, **kwargs):
+    """An Altair chart, its as-of date, its data as CSV and the picture as PNG (rendered on click)."""
     shown = st.altair_chart(chart_obj, width="stretch", **kwargs)
     note, buttons = st.columns([3, 2], vertical_alignment="center")
     note.caption(f"Data as of {as_of}. Source: accepted quarterly agency reports.")
@@ -60,8 +54,6 @@ def chart(chart_obj: alt.TopLevelMixin, frame: pl.DataFrame, name: str, as_of: s
         st.download_button("PNG", lambda: png(chart_obj), file_name=f"{name}.png", mime="image/png",
                            key=f"png-chart-{name}", icon=":material/image:", on_click="ignore",
                            help="This chart as a picture")
-    if private:
-        disclosure.note()
     return shown
 
 

@@ -36,6 +36,7 @@ st.title(info["name"])
 st.caption(f"{agency_id} · {info['region_name']} ({info['region_id']}) · "
            f"{filters.type_label(info['agency_type'])} · "
            f"{info['local_authority']} · {info['ownership']} · reports to {info['contact_email']}")
+disclosure.note()
 
 series = queries.agency_scorecard(agency_id)
 reported = series.filter(pl.col("agencies_reporting_count") > 0)
@@ -50,15 +51,13 @@ else:
             kpis.card(metric_id, reported)
 
     st.subheader("Where it stands")
-    standing = disclosure.beside_own(queries.standing(agency_id, info["region_id"], latest))
+    standing = queries.standing(agency_id, info["region_id"], latest)
     widgets.table(kpis.comparison(standing), f"{agency_id}-standing-{latest}",
-                  caption=f"{latest}: the agency beside its region and the state (ratios of sums).",
-                  private=True)
-    trend = disclosure.beside_own(queries.index_against_peers(agency_id, info["region_id"]),
-                                  derived={"index_score": disclosure.CORE}, drop=queries.PLACE_COUNTS)
+                  caption=f"{latest}: the agency beside its region and the state (ratios of sums).")
+    trend = disclosure.protect(queries.index_against_peers(agency_id, info["region_id"]), chart=True)
     widgets.chart(charts.line(trend, "quarter", "index_score", "place", "Integration index (0-100) by quarter",
                               f"{info['name']} against {info['region_name']} and the state", "Integration index",
-                              ",.0f"), trend, f"{agency_id}-index-vs-region-state", as_of, private=True)
+                              ",.0f"), trend, f"{agency_id}-index-vs-region-state", as_of)
 
     st.subheader("Its four reports over time")
     tabs = st.tabs(["Headcount", "Certification", "Medicaid billing", "Retention"])

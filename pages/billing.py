@@ -16,11 +16,11 @@ if series.is_empty():
 as_of, quarter = data.as_of(), series["quarter"][-1]
 st.caption(f"{f.describe()} · latest quarter with reports: **{quarter}** · data as of {as_of}")
 widgets.scope_note(f)
+disclosure.note()
 columns = st.columns(4)
 for column, metric_id in zip(columns * 2, kpis.BILLING_CARDS):
     with column:
         kpis.card(metric_id, series)
-disclosure.note()
 
 left, right = st.columns(2)
 with left:
@@ -38,15 +38,20 @@ with right:
 left, right = st.columns(2)
 with left:
     st.subheader("Funding mix of peer positions")
-    funding = disclosure.place(queries.funding_mix(f), f, groups=(("entity_id", "quarter"), ("funding", "quarter")),
-                               drop=("peer_headcount_count",))
-    widgets.chart(charts.stacked(funding, "quarter", "peer_fte", "funding",
-                                 f"Peer FTE by primary funding source, {f.quarter_from} to {quarter}",
-                                 f"{f.place}; share of peer FTE", "Share of peer FTE", normalize=True),
-                  funding, "funding-mix", as_of, private=True)
+    if disclosure.restricted():
+        disclosure.state_only("The funding mix of peer positions")
+    else:
+        funding = disclosure.place(queries.funding_mix(f), f).drop("peer_headcount_count")
+        widgets.chart(charts.stacked(funding, "quarter", "peer_fte", "funding",
+                                     f"Peer FTE by primary funding source, {f.quarter_from} to {quarter}",
+                                     f"{f.place}; share of peer FTE", "Share of peer FTE", normalize=True),
+                      funding, "funding-mix", as_of)
 with right:
     st.subheader(f"Billing codes, {quarter}")
-    widgets.table(queries.billing_codes(f, quarter), "billing-codes")
+    if disclosure.restricted():
+        disclosure.state_only("Billing by code")
+    else:
+        widgets.table(queries.billing_codes(f, quarter), "billing-codes")
 
 st.subheader("Denial rate by agency and quarter")
 if f.scope == ():

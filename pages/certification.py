@@ -9,41 +9,46 @@ viewer = auth.require("certification")
 f = widgets.titled("Certification")
 
 as_of, quarter = data.as_of(), f.quarter_to
-mix = disclosure.place(queries.status_mix(f), f, groups=(("entity_id", "quarter"), ("status", "quarter")))
+mix = disclosure.place(queries.status_mix(f), f)
 if mix.is_empty():
     widgets.empty_state(widgets.NO_MATCH)
     st.stop()
 quarter = mix["quarter"][-1]
 st.caption(f"{f.describe()} · peer workers on the certification report · data as of {as_of}")
 widgets.scope_note(f)
+disclosure.note()
 
 st.subheader("Certification status mix over time")
 widgets.chart(charts.stacked(mix, "quarter", "peers", "status",
                              f"Share of peer workers by certification status, {f.quarter_from} to {quarter}",
                              f"{f.place}; every peer role", "Share of peer workers", normalize=True,
-                             colours=charts.STATUS_COLOURS), mix, "certification-status-mix", as_of, private=True)
+                             colours=charts.STATUS_COLOURS), mix, "certification-status-mix", as_of)
 
 left, right = st.columns(2)
 with left:
     st.subheader(f"Credential mix, {quarter}")
-    credentials = disclosure.place(queries.credential_mix(f, quarter), f,
-                                   groups=(("entity_id",), ("credential_code",)))
-    widgets.chart(charts.bars(credentials, "credential_title", "peers", f"Peer workers by credential, {quarter}",
-                              f"{f.place}; 'No credential yet' = in training", "Peer workers"),
-                  credentials, "credential-mix", as_of, private=True)
+    if disclosure.restricted():  # a second breakdown of the same peers: state staff only
+        disclosure.state_only("The credential mix")
+    else:
+        credentials = disclosure.place(queries.credential_mix(f, quarter), f)
+        widgets.chart(charts.bars(credentials, "credential_title", "peers", f"Peer workers by credential, {quarter}",
+                                  f"{f.place}; 'No credential yet' = in training", "Peer workers"),
+                      credentials, "credential-mix", as_of)
 with right:
     st.subheader(f"% certified by region and role, {quarter}")
-    grid = disclosure.protect(queries.certified_by_region_and_role(quarter), groups=(("place",), ("role",)),
-                              total="is_state", chart=True)
-    widgets.chart(charts.heatmap(grid, "role", "place", "certified_pct",
-                                 f"% of peer workers CERTIFIED_ACTIVE by region and role, {quarter}",
-                                 "Family, youth and forensic peers included; hover for headcounts",
-                                 "% certified", scheme="greens", extra_tooltips=("peers",)),
-                  grid, "certified-by-region-and-role", as_of, private=True)
+    if disclosure.restricted():  # region x role x status: almost every cell a handful of people
+        disclosure.state_only("Certification by region and role")
+    else:
+        grid = queries.certified_by_region_and_role(quarter)
+        widgets.chart(charts.heatmap(grid, "role", "place", "certified_pct",
+                                     f"% of peer workers CERTIFIED_ACTIVE by region and role, {quarter}",
+                                     "Family, youth and forensic peers included; hover for headcounts",
+                                     "% certified", scheme="greens", extra_tooltips=("peers",)),
+                      grid, "certified-by-region-and-role", as_of)
 
 st.subheader("Action list: certifications expiring in the next 90 days")
 if f.scope == ():
-    disclosure.state_only("The list of expiring credentials, peer by peer,")
+    disclosure.state_only("The list of expiring credentials, peer by peer,", own_agency=True)
     st.stop()
 expiring = queries.expiring_list(f)
 st.caption(f"CERTIFIED_ACTIVE credentials in each agency's latest certification report that expire between "

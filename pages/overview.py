@@ -16,30 +16,30 @@ if series.is_empty():
 
 as_of = data.as_of()
 latest = series["quarter"][-1]
+reporting = series["agencies_reporting_count"][-1]
 st.caption(f"{f.describe()} · latest quarter with reports: **{latest}** · data as of {as_of} · "
-           f"{series['agencies_reporting_count'][-1]} agencies reporting")
+           f"{'fewer than 3' if reporting is None else reporting} agencies reporting")
 widgets.scope_note(f)
+disclosure.note()
 
 columns = st.columns(4)
 for i, metric_id in enumerate(kpis.STATE_CARDS):
     with columns[i % 4]:
         kpis.card(metric_id, series)
-disclosure.note()
 
 st.subheader("Integration index by region")
-trend = disclosure.place(queries.index_trend(f), f, show="regions", derived={"value": disclosure.CORE},
-                         drop=queries.PLACE_COUNTS)
+trend = disclosure.place(queries.index_trend(f), f, show="regions")
 widgets.chart(charts.line(trend, "quarter", "value", "place",
                           f"Integration index (0-100), {f.quarter_from} to {latest}",
                           "Statewide and by region; Emerging < 40 ≤ Developing < 70 ≤ Integrated",
-                          "Integration index", ",.0f"), trend, "integration-index-by-region", as_of,
-              private=True)
+                          "Integration index", ",.0f"), trend, "integration-index-by-region", as_of)
 
 left, right = st.columns(2)
 with left:
     st.subheader(f"Agencies by integration stage, {latest}")
-    stages = queries.stage_counts(f, latest)
-    if stages.is_empty():
+    if disclosure.restricted():  # a stage count of one agency is that agency's stage
+        disclosure.state_only("The number of agencies in each stage")
+    elif (stages := queries.stage_counts(f, latest)).is_empty():
         widgets.empty_state(widgets.NO_MATCH)
     else:
         widgets.chart(charts.bars(stages, "stage", "agencies", f"Agencies by integration stage, {latest}",
@@ -47,14 +47,15 @@ with left:
                                   colours=charts.STAGE_COLOURS), stages, "agencies-by-stage", as_of)
 with right:
     st.subheader(f"Peer workforce by role, {latest}")
-    roles = disclosure.place(queries.workforce_by_role(f, latest), f, groups=(("entity_id",), ("role",)))
+    roles = disclosure.place(queries.workforce_by_role(f, latest), f)
     widgets.chart(charts.bars(roles, "role", "fte", f"Peer FTE by role, {latest}",
                               f"{f.place} · {filters.type_label(f.agency_type)}", "FTE", value_format=",.1f"),
-                  roles, "peer-fte-by-role", as_of, private=True)
+                  roles, "peer-fte-by-role", as_of)
 
 st.subheader("Needs attention")
 if f.scope == ():
-    disclosure.state_only("Agency-level detail (expiring certifications, denial spikes, late reports)")
+    disclosure.state_only("Agency-level detail (expiring certifications, denial spikes, late reports)",
+                          own_agency=True)
     st.stop()
 if f.scope:
     st.caption(f"Your agencies only: {', '.join(f.scope)}.")

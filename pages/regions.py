@@ -10,9 +10,10 @@ f = widgets.titled("Regions")
 
 as_of, quarter = data.as_of(), f.quarter_to
 found = queries.regions_in_quarter(quarter)
-regions = disclosure.protect(found, chart=True)  # regions add up to the state
+regions = disclosure.protect(found, chart=True)
 st.caption(f"{quarter} (the end of the selected range) · data as of {as_of}. Region figures cover every "
            "agency type. Click a bar to focus the whole dashboard on that region.")
+disclosure.note()
 
 
 def _focus_region() -> None:
@@ -27,17 +28,16 @@ ranked = regions.sort("peer_fte_per_100k", descending=True, nulls_last=True)
 widgets.chart(charts.ranked(ranked, "region", "peer_fte_per_100k", "region_id", f.region,
                             f"Peer FTE per 100,000 residents by region, {quarter}",
                             "Ranked; the focused region is highlighted", "Peer FTE per 100k"),
-              ranked, "peer-fte-per-100k-by-region", as_of, private=True, key="region-ranking",
+              ranked, "peer-fte-per-100k-by-region", as_of, key="region-ranking",
               on_select=_focus_region)
 
 st.subheader(f"Integration index components by region, {quarter}")
-components = disclosure.protect(queries.region_components(quarter), groups=("component",), chart=True,
-                                derived={"value": disclosure.CORE}, drop=queries.PLACE_COUNTS)
+components = disclosure.protect(queries.region_components(quarter), chart=True)
 widgets.chart(charts.heatmap(components, "component", "region", "sub_score",
                              f"Integration sub-scores (0-100) by region and component, {quarter}",
                              "Each sub-score = min(100, value / target x 100); hover for value and target",
                              "Sub-score", ",.0f", scheme="viridis", extra_tooltips=("value", "target")),
-              components, "integration-components-by-region", as_of, private=True)
+              components, "integration-components-by-region", as_of)
 
 st.subheader("Trends by region")
 trend_metrics = {"peer_fte_per_100k": "Peer FTE per 100k", "index_score": "Integration index",
@@ -45,12 +45,11 @@ trend_metrics = {"peer_fte_per_100k": "Peer FTE per 100k", "index_score": "Integ
                  "denial_rate_pct": "Denial rate (%)", "peers_per_trained_supervisor": "Peers per trained supervisor"}
 measure = st.segmented_control("Measure", list(trend_metrics), format_func=trend_metrics.get,
                                default="peer_fte_per_100k", key="region-trend-measure") or "peer_fte_per_100k"
-trend = disclosure.protect(queries.region_trends(f, measure), groups=("quarter",), chart=True,
-                           derived={"value": disclosure.DERIVED.get(measure, ())}, drop=queries.PLACE_COUNTS)
+trend = disclosure.protect(queries.region_trends(f, measure), chart=True)
 widgets.chart(charts.small_multiples(trend, "quarter", "value", "region",
                                      f"{trend_metrics[measure]} by region, {f.quarter_from} to {f.quarter_to}",
                                      "One panel per region, same scale", trend_metrics[measure]),
-              trend, f"{measure}-trend-by-region", as_of, private=True)
+              trend, f"{measure}-trend-by-region", as_of)
 
 st.subheader(f"Region scorecard, {quarter}")
-widgets.table(disclosure.protect(found), "region-scorecard", private=True)
+widgets.table(disclosure.protect(found), "region-scorecard")

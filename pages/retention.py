@@ -11,30 +11,28 @@ f = widgets.titled("Retention")
 as_of, quarter = data.as_of(), f.quarter_to
 st.caption(f"{f.describe()} · data as of {as_of}")
 widgets.scope_note(f)
+disclosure.note()
 
 left, right = st.columns(2)
 with left:
-    turnover = disclosure.place(queries.place_trend(f, "kpi_turnover", "annualized_turnover_pct"), f, show="regions",
-                                derived={"value": disclosure.DERIVED["annualized_turnover_pct"]},
-                                drop=queries.PLACE_COUNTS)
+    turnover = disclosure.place(queries.place_trend(f, "kpi_scorecard", "annualized_turnover_pct"), f,
+                                show="regions")
     widgets.chart(charts.line(turnover, "quarter", "value", "place",
                               f"Annualized peer turnover (%), rolling 4 quarters, {f.quarter_from} to {quarter}",
                               "Separations / average peer headcount x 4 / quarters in window", "Turnover (%)"),
-                  turnover, "annualized-turnover", as_of, private=True)
+                  turnover, "annualized-turnover", as_of)
 with right:
-    retention = disclosure.place(queries.place_trend(f, "kpi_retention_12m", "retention_12m_pct"), f,
-                                 show="regions", derived={"value": disclosure.DERIVED["retention_12m_pct"]},
-                                 drop=queries.PLACE_COUNTS)
+    retention = disclosure.place(queries.place_trend(f, "kpi_scorecard", "retention_12m_pct"), f,
+                                 show="regions")
     widgets.chart(charts.line(retention, "quarter", "value", "place",
                               f"12-month retention of new peers (%), {f.quarter_from} to {quarter}",
                               "Share of peers hired 12-24 months before quarter end still employed",
-                              "Retained at 12 months (%)"), retention, "retention-12m", as_of, private=True)
+                              "Retained at 12 months (%)"), retention, "retention-12m", as_of)
 
 st.subheader("How long peers stay")
-curve = queries.survival(f)
 if disclosure.restricted():  # each step of a survival curve is a handful of people leaving
     disclosure.state_only("The tenure survival curve")
-elif curve.is_empty():
+elif (curve := queries.survival(f)).is_empty():
     widgets.empty_state("No hires or separations reported yet for these filters.")
 else:
     medians = curve.unique("place", maintain_order=True)
@@ -46,13 +44,13 @@ else:
                                "Months since hire", "Still employed (%)"), curve, "tenure-survival", as_of)
 
 st.subheader(f"Why peers leave, 4 quarters to {quarter}")
-reasons = disclosure.place(queries.separation_reasons(f, quarter), f, groups=(("entity_id",), ("reason",)))
+reasons = disclosure.place(queries.separation_reasons(f, quarter), f)
 if reasons.is_empty():
     widgets.empty_state("No separations reported in the 4 quarters to the end of the range.")
 elif disclosure.restricted():  # a running share would give away the hidden reasons: plain bars
     reasons = reasons.drop("cumulative_share_pct")
     widgets.chart(charts.bars(reasons, "reason", "separations", f"Separations by reason, 4 quarters to {quarter}",
-                              f.place, "Separations"), reasons, "separation-reasons", as_of, private=True)
+                              f.place, "Separations"), reasons, "separation-reasons", as_of)
 else:
     drift = queries.reason_share_trend(f, "ROLE_DRIFT")
     if drift.height:
@@ -69,12 +67,11 @@ else:
                                   "Rolling 4 quarters", "Share (%)"), drift, "role-drift-share", as_of)
 
 st.subheader(f"Wage bands of peers hired and peers who left, 4 quarters to {quarter}")
-bands = disclosure.place(queries.wage_bands(f, quarter), f,
-                         groups=(("entity_id", "peers_who"), ("wage_band", "peers_who")))
-if bands.is_empty():
+if disclosure.restricted():  # hires and leavers of one quarter by band: a handful of people per cell
+    disclosure.state_only("Wage bands of peers hired and peers who left")
+elif (bands := disclosure.place(queries.wage_bands(f, quarter), f)).is_empty():
     widgets.empty_state("No hires or separations with a wage band in this window.")
 else:
     widgets.chart(charts.grouped(bands, "wage_band", "share_pct", "peers_who",
                                  f"Hourly wage band of peers hired and peers who left (%), 4 quarters to {quarter}",
-                                 f"{f.place}; share of each group", "Share (%)"), bands, "wage-bands", as_of,
-                  private=True)
+                                 f"{f.place}; share of each group", "Share (%)"), bands, "wage-bands", as_of)

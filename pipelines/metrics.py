@@ -20,10 +20,15 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import publication
+
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "metrics.md"
 
 LEVELS = ("agency", "region", "state")
+INDEX_CELLS = ("peers", "clinicians", "cert", "cert:CERTIFIED_ACTIVE", "supervisors:TRAINED", "cohort",
+               "cohort:RETAINED", "cohort:LEFT", "units_adjudicated:PAID")
+"""The cells the integration index rests on (every component's; see pipelines.publication.COMPONENTS)."""
 STAGES = (("Emerging", 0.0), ("Developing", 40.0), ("Integrated", 70.0))
 """Integration stages and the lowest index score of each (an assumption of the design)."""
 
@@ -65,6 +70,9 @@ class Metric:
     """Views holding the metric, the main one first (all have ``column``)."""
     column: str
     levels: tuple[str, ...] = LEVELS
+    rests_on: tuple[str, ...] = ()
+    """The cells of the protected layer its region and state values rest on (pipelines.publication): shown to
+    readers outside the state office only where every one of them is shown. Empty: never shown to them."""
 
     @property
     def view(self) -> str:
@@ -152,43 +160,50 @@ METRICS: tuple[Metric, ...] = (
         "Peer workforce capacity relative to the population served. Regions only (agencies have no "
         "population); the state uses the sum of the regions' populations.",
         "sum of peer-role FTE / population x 100,000",
-        ("headcount",), True, _AREA_VIEWS, "peer_fte_per_100k", ("region", "state")),
+        ("headcount",), True, _AREA_VIEWS, "peer_fte_per_100k", ("region", "state"),
+        rests_on=('peers',)),
     Metric(
         "peer_headcount", "Peer headcount", "people", ",.0f",
         "Peer workers employed at quarter end (roles PEER_SPECIALIST_MH, PEER_RECOVERY_SUD, FAMILY_PEER, "
         "YOUTH_PEER, FORENSIC_PEER; supervisors and clinicians are not peers). Null for an agency that has "
         "not filed its headcount report for the quarter. By role and setting: kpi_workforce_by_role.",
         "sum of headcount over peer roles",
-        ("headcount",), None, _LEVEL_VIEWS, "peer_headcount_count"),
+        ("headcount",), None, _LEVEL_VIEWS, "peer_headcount_count",
+        rests_on=('peers',)),
     Metric(
         "peer_fte", "Peer FTE", "FTE", ",.1f",
         "Full-time equivalents in peer roles at quarter end. By role and setting: kpi_workforce_by_role.",
         "sum of fte over peer roles",
-        ("headcount",), None, _LEVEL_VIEWS, "peer_fte"),
+        ("headcount",), None, _LEVEL_VIEWS, "peer_fte",
+        rests_on=('peers',)),
     Metric(
         "peer_fulltime_pct", "Peers working full time", "%", ".1f",
         "Share of peer workers who work full time.",
         "sum of headcount_fulltime / sum of headcount, peer roles, x 100",
-        ("headcount",), None, _LEVEL_VIEWS, "peer_fulltime_pct"),
+        ("headcount",), None, _LEVEL_VIEWS, "peer_fulltime_pct",
+        rests_on=('peers', 'peers:FULLTIME', 'peers:PARTTIME')),
     Metric(
         "peer_to_clinician_ratio", "Peer-to-clinician ratio", "ratio", ".2f",
         "Peer FTE per licensed clinician FTE. Null where there is no clinician FTE (e.g. peer-run "
         "organisations), which leaves the component out of that agency's integration index.",
         "sum of peer-role FTE / sum of CLINICAL_LICENSED FTE",
-        ("headcount",), True, _LEVEL_VIEWS, "peer_to_clinician_ratio"),
+        ("headcount",), True, _LEVEL_VIEWS, "peer_to_clinician_ratio",
+        rests_on=('peers', 'clinicians')),
     Metric(
         "peer_vacancy_rate_pct", "Peer vacancy rate", "%", ".1f",
         "Unfilled budgeted peer positions as a share of all budgeted peer positions. Peer roles only "
         "(supervisor and clinician vacancies are in kpi_workforce_by_role).",
         "sum of vacancies / (sum of headcount + sum of vacancies), peer roles, x 100",
-        ("headcount",), False, _LEVEL_VIEWS, "peer_vacancy_rate_pct"),
+        ("headcount",), False, _LEVEL_VIEWS, "peer_vacancy_rate_pct",
+        rests_on=('peers',)),
     Metric(
         "peers_per_trained_supervisor", "Supervision coverage (peers per trained supervisor)", "peers", ".1f",
         "Peer workers per supervisor trained in peer supervision (headcount report). Lower is better. "
         "Null when there are no trained supervisors; in the integration index, peers without any trained "
         "supervisor score 0 and no peers means not applicable.",
         "sum of peer headcount / sum of trained_peer_supervisors (PEER_SUPERVISOR rows)",
-        ("headcount",), False, _LEVEL_VIEWS, "peers_per_trained_supervisor"),
+        ("headcount",), False, _LEVEL_VIEWS, "peers_per_trained_supervisor",
+        rests_on=('peers', 'supervisors:TRAINED')),
     # Certification
     Metric(
         "certified_pct", "% certified", "%", ".1f",
@@ -196,13 +211,15 @@ METRICS: tuple[Metric, ...] = (
         "only (PEER_SUPERVISOR rows are left out); every other status, NOT_REQUIRED included, counts in "
         "the denominator. Null for an agency that has not filed its certification report.",
         "distinct peer_id with status CERTIFIED_ACTIVE / distinct peer_id, peer roles, x 100",
-        ("certification",), True, _LEVEL_VIEWS, "certified_pct"),
+        ("certification",), True, _LEVEL_VIEWS, "certified_pct",
+        rests_on=('cert', 'cert:CERTIFIED_ACTIVE')),
     Metric(
         "certification_status_share", "Certification status mix", "%", ".1f",
         "Share of peer workers in each certification status, by role and for all peer roles (role = 'ALL'). "
         "A peer working at two agencies counts at each.",
         "peers in the status / peers in the entity, quarter and role x 100",
-        ("certification",), None, ("kpi_certification_status",), "status_share_pct"),
+        ("certification",), None, ("kpi_certification_status",), "status_share_pct",
+        rests_on=('cert', 'cert:{status}')),
     Metric(
         "expiring_90d", "Certifications expiring in 90 days", "peers", ",.0f",
         "Action list: CERTIFIED_ACTIVE credentials (any role on the certification report, supervisors "
@@ -219,7 +236,8 @@ METRICS: tuple[Metric, ...] = (
         "headcount report count, for both the separations and the average; with fewer than 4 such quarters "
         "the rate is scaled by 4 / quarters.",
         "separations in window / mean quarter-end peer headcount in window x 4 / quarters in window x 100",
-        ("retention", "headcount"), False, ("kpi_turnover",) + _LEVEL_VIEWS, "annualized_turnover_pct"),
+        ("retention", "headcount"), False, ("kpi_turnover",) + _LEVEL_VIEWS, "annualized_turnover_pct",
+        rests_on=('leavers_4q', 'peers', 'peers@1', 'peers@2', 'peers@3')),
     Metric(
         "retention_12m_pct", "12-month retention", "%", ".1f",
         "Share of peers hired in the 4 quarters that ended 12 months before the quarter end (hire_date after "
@@ -229,7 +247,8 @@ METRICS: tuple[Metric, ...] = (
         "anniversary. Peers hired before the data begins are left out (their hire is not observed). Null "
         "when no hire falls in the cohort.",
         "cohort hires not separated within 12 months / cohort hires x 100",
-        ("retention",), True, ("kpi_retention_12m",) + _LEVEL_VIEWS, "retention_12m_pct"),
+        ("retention",), True, ("kpi_retention_12m",) + _LEVEL_VIEWS, "retention_12m_pct",
+        rests_on=('cohort', 'cohort:RETAINED', 'cohort:LEFT')),
     Metric(
         "still_employed_pct", "Tenure survival", "%", ".1f",
         "Kaplan-Meier estimate of the share of peers still employed after the given number of completed "
@@ -248,7 +267,8 @@ METRICS: tuple[Metric, ...] = (
         "Share of separations by reason over the rolling 4 quarters ending with the quarter, ranked from the "
         "most frequent; cumulative_share_pct gives the Pareto line.",
         "separations with the reason / all separations in the window x 100",
-        ("retention",), None, ("kpi_separation_reasons",), "share_pct"),
+        ("retention",), None, ("kpi_separation_reasons",), "share_pct",
+        rests_on=('leavers_4q', 'leavers_4q:{separation_reason}')),
     Metric(
         "wage_band_share", "Wage bands of peers who left", "%", ".1f",
         "Share of separations by hourly wage band over the rolling 4 quarters (share_of_hires_pct gives the "
@@ -265,34 +285,40 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "units_paid", "Units paid", "units", ",.0f",
         "Medicaid service units paid in the quarter (15 minutes each for H0038), all payers and codes.",
-        "sum of units_paid", ("billing",), None, _LEVEL_VIEWS + ("kpi_billing_codes",), "units_paid_count"),
+        "sum of units_paid", ("billing",), None, _LEVEL_VIEWS + ("kpi_billing_codes",), "units_paid_count",
+        rests_on=('units_adjudicated:PAID',)),
     Metric(
         "amount_paid_usd", "Dollars paid", "USD", ",.0f",
         "Medicaid dollars paid for peer services in the quarter, all payers and codes.",
-        "sum of amount_paid", ("billing",), None, _LEVEL_VIEWS + ("kpi_billing_codes",), "amount_paid_usd"),
+        "sum of amount_paid", ("billing",), None, _LEVEL_VIEWS + ("kpi_billing_codes",), "amount_paid_usd",
+        rests_on=('amount_paid',)),
     Metric(
         "units_billed_per_peer_fte", "Units per peer FTE", "units per FTE", ",.0f",
         "Units billed per peer FTE in the quarter (the cross-report check flags over 1,400). Every peer "
         "FTE counts, including agencies that bill nothing; units_billed_per_billing_peer_fte divides by the "
         "FTE of agencies that billed only.",
         "sum of units_billed / sum of peer FTE",
-        ("billing", "headcount"), None, _LEVEL_VIEWS, "units_billed_per_peer_fte"),
+        ("billing", "headcount"), None, _LEVEL_VIEWS, "units_billed_per_peer_fte",
+        rests_on=('units_billed', 'peers')),
     Metric(
         "denial_rate_pct", "Denial rate", "%", ".1f",
         "Share of adjudicated units that were denied (pending units are left out).",
         "sum of units_denied / (sum of units_paid + sum of units_denied) x 100",
-        ("billing",), False, _LEVEL_VIEWS + ("kpi_billing_codes",), "denial_rate_pct"),
+        ("billing",), False, _LEVEL_VIEWS + ("kpi_billing_codes",), "denial_rate_pct",
+        rests_on=('units_adjudicated', 'units_adjudicated:PAID', 'units_adjudicated:DENIED')),
     Metric(
         "group_share_pct", "Group share", "%", ".1f",
         "Share of units billed as group services (modifier HQ).",
         "units billed with modifier HQ / all units billed x 100",
-        ("billing",), None, _LEVEL_VIEWS, "group_share_pct"),
+        ("billing",), None, _LEVEL_VIEWS, "group_share_pct",
+        rests_on=('units_billed', 'units_billed:GROUP', 'units_billed:INDIVIDUAL')),
     Metric(
         "beneficiaries_per_peer_fte", "Beneficiaries per peer FTE", "people per FTE", ".1f",
         "Medicaid beneficiaries served per peer FTE. unique_beneficiaries is summed over payer x code rows, "
         "so a member served under two codes counts twice (an upper bound).",
         "sum of unique_beneficiaries / sum of peer FTE",
-        ("billing", "headcount"), None, _LEVEL_VIEWS, "beneficiaries_per_peer_fte"),
+        ("billing", "headcount"), None, _LEVEL_VIEWS, "beneficiaries_per_peer_fte",
+        rests_on=('beneficiaries', 'peers')),
     Metric(
         "peer_agencies_billing_nothing_pct", "Agencies with peers that bill nothing", "%", ".1f",
         "Share of agencies with peer workers (peer headcount > 0) that billed no units at all in the "
@@ -304,7 +330,8 @@ METRICS: tuple[Metric, ...] = (
         "Share of peer FTE at agencies that were paid for any peer units in the quarter: 100 or 0 for one "
         "agency, FTE-weighted for regions and the state. Null without peer FTE.",
         "sum of peer FTE at agencies with units_paid > 0 / sum of peer FTE x 100",
-        ("billing", "headcount"), True, _LEVEL_VIEWS, "billing_sustainability_pct"),
+        ("billing", "headcount"), True, _LEVEL_VIEWS, "billing_sustainability_pct",
+        rests_on=('peers', 'units_adjudicated:PAID')),
     # Integration index
     Metric(
         "integration_index", "Integration index", "score", ".0f",
@@ -315,12 +342,14 @@ METRICS: tuple[Metric, ...] = (
         "shown with its components (kpi_integration_index has each value, target and sub-score).",
         "sum(weight x sub-score) / sum(weight), over components with a sub-score",
         ("headcount", "certification", "retention", "billing"), True,
-        ("kpi_integration_index",), "index_score"),
+        ("kpi_integration_index",), "index_score",
+        rests_on=INDEX_CELLS),
     Metric(
         "integration_stage", "Integration stage", "", "",
         "Emerging below 40, Developing from 40 to below 70, Integrated from 70 (an assumption of the design).",
         "Emerging < 40 <= Developing < 70 <= Integrated",
-        ("headcount", "certification", "retention", "billing"), None, ("kpi_integration_index",), "stage"),
+        ("headcount", "certification", "retention", "billing"), None, ("kpi_integration_index",), "stage",
+        rests_on=INDEX_CELLS),
     Metric(
         "integration_sub_score", "Integration component sub-score", "score", ".0f",
         "One component's contribution to the integration index, 0-100.",
@@ -369,13 +398,16 @@ def create_views(con: duckdb.DuckDBPyConnection) -> None:
         if kinds.get(view.name, wanted) != wanted:  # a view that became materialized, or the reverse
             con.execute(f"drop {kinds[view.name]} {view.name}")
         con.execute(_statement(view))
+    publication.refresh(con)
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute every materialized view from the current facts and reference data, in dependency order."""
+    """Recompute every materialized view from the current facts and reference data, in dependency order,
+    then the protected publication layer built on them."""
     for view in VIEWS:
         if view.materialized:
             con.execute(_statement(view))
+    publication.refresh(con)
 
 
 def _statement(view: View) -> str:
