@@ -28,11 +28,16 @@ def _agency_rows(f: Filters, alias: str = "k") -> tuple[str, list]:
 
 # --- the selected place (region or state) over the selected quarters -------------------------------
 
-def _hidden(*aliases: str) -> str:
-    """The `suppressed` column of protected rows (the names of their hidden measures), for restricted readers."""
+def _hidden(*aliases: str, renamed: dict[str, str] | None = None) -> str:
+    """The `suppressed` column of protected rows (the names of their hidden measures, as `renamed` by the
+    query), for restricted readers."""
     if not restricted():
         return ""
-    return f", nullif(concat_ws(', ', {', '.join(a + '.suppressed' for a in aliases)}), '') as suppressed"
+    names = f"nullif(concat_ws(', ', {', '.join(a + '.suppressed' for a in aliases)}), '')"
+    if renamed:
+        cases = " ".join(f"when '{old}' then '{new}'" for old, new in renamed.items())
+        names = f"array_to_string(list_transform(string_split({names}, ', '), lambda x: case x {cases} else x end), ', ')"
+    return f", {names} as suppressed"
 
 
 def scorecards(f: Filters) -> pl.DataFrame:
@@ -100,6 +105,11 @@ def not_billing(f: Filters, quarter: str) -> pl.DataFrame:
 
 # --- regions ----------------------------------------------------------------------------------------
 
+_REGION_NAMES = {"peer_headcount_count": "peers", "clinician_headcount_count": "clinicians",
+                 "trained_supervisor_count": "trained_supervisors", "certified_active_count": "certified_peers",
+                 "turnover_window_separations_count": "separations_in_4_quarters"}
+
+
 def regions_in_quarter(quarter: str) -> pl.DataFrame:
     return query("select r.region_id, r.entity_name as region, r.population_count as population, "
                  "r.peer_headcount_count as peers, r.clinician_headcount_count as clinicians, "
@@ -109,7 +119,7 @@ def regions_in_quarter(quarter: str) -> pl.DataFrame:
                  "as peer_to_clinician_ratio, round(r.certified_pct, 1) as certified_pct, "
                  "round(r.peers_per_trained_supervisor, 1) as peers_per_trained_supervisor, "
                  "round(r.annualized_turnover_pct, 1) as annualized_turnover_pct, round(r.denial_rate_pct, 1) "
-                 f"as denial_rate_pct, round(i.index_score, 1) as index_score, i.stage{_hidden('r', 'i')} "
+                 f"as denial_rate_pct, round(i.index_score, 1) as index_score, i.stage{_hidden('r', 'i', renamed=_REGION_NAMES)} "
                  f"from {view('kpi_scorecard')} r join {view('kpi_integration_index')} i on i.level = 'region' "
                  "and i.entity_id = r.entity_id and i.quarter = r.quarter where r.level = 'region' and "
                  "r.quarter = ? order by r.entity_id", [quarter])
@@ -119,7 +129,7 @@ def region_components(quarter: str) -> pl.DataFrame:
     return query("select c.entity_name as region, c.entity_id as region_id, "
                  "upper(c.component[1]) || replace(c.component[2:], '_', ' ') as component, "
                  "c.component_order, round(c.component_value, 2) as value, c.target_value as target, "
-                 f"round(c.sub_score, 0) as sub_score{_hidden('c')} from {view('kpi_integration_components')} c "
+                 f"round(c.sub_score, 0) as sub_score{_hidden('c', renamed={'component_value': 'value'})} from {view('kpi_integration_components')} c "
                  "where c.level = 'region' and c.quarter = ? order by c.entity_id, c.component_order", [quarter])
 
 
@@ -139,12 +149,13 @@ def region_trends(f: Filters, column: str) -> pl.DataFrame:
 
 
 def workforce_by_role(f: Filters, quarter: str) -> pl.DataFrame:
-    """Peer headcount and FTE by role in the state and every region, of the chosen agency type (or every type)."""
+    """Peer headcount and FTE by role in the state and every region, of the chosen agency type (or every type;
+    always every type for restricted readers, whose layer has no split by type)."""
     return query("select level, entity_id, role_label as role, headcount_count as headcount, round(fte, 1) as fte, "
                  "round(fulltime_pct, 1) as fulltime_pct, round(vacancy_rate_pct, 1) as vacancy_rate_pct"
-                 f"{_hidden('w')} from {view('kpi_workforce_by_role')} w where level in ('state', 'region') "
+                 f"{_hidden('w', renamed={'headcount_count': 'headcount'})} from {view('kpi_workforce_by_role')} w where level in ('state', 'region') "
                  "and agency_type = ? and quarter = ? and is_peer order by level desc, entity_id, role_order",
-                 [f.agency_type or "ALL", quarter])
+                 ["ALL" if restricted() else f.agency_type or "ALL", quarter])
 
 
 # --- organizations ----------------------------------------------------------------------------------
@@ -189,7 +200,7 @@ def standing(agency_id: str, region_id: str, quarter: str) -> pl.DataFrame:
     """The agency, its region and the state side by side in one quarter (one row per level); the region and
     state rows from the layer the viewer reads."""
     marks = _hidden("s", "i") or ", cast(null as varchar) as suppressed"
-    places = (f"select s.entity_name as place, s.*{_all_but_marks()}, i.index_score{marks}, 2 + (s.level = 'state') "
+    places = (f"select s.entity_name as place, s.*{_all_but_marks()}, i.index_score{marks}, case s.level when 'state' then 3 else 2 end "
               f"as place_order from {view('kpi_scorecard')} s left join {view('kpi_integration_index')} i "
               "using (level, entity_id, quarter) where s.quarter = ? and ((s.level = 'region' and s.entity_id = ?) "
               "or s.level = 'state')")
@@ -233,7 +244,7 @@ def status_mix(f: Filters, level: tuple[str, str] | None = None) -> pl.DataFrame
     entity = ("level = ? and entity_id = ?", list(level)) if level else ("level in ('state', 'region')", [])
     where, params = _and(entity, f.quarters())
     source = "kpi_certification_status" if level else view("kpi_certification_status")
-    marks = _hidden("c") if not level else ""
+    marks = _hidden("c", renamed={"peer_count": "peers", "status_share_pct": "share_pct"}) if not level else ""
     return query("select level, entity_id, quarter, status, peer_count as peers, round(status_share_pct, 1) as "
                  f"share_pct{marks} from {source} c where role = 'ALL' and {where} "
                  "order by quarter, level desc, entity_id, status", params)
@@ -288,7 +299,7 @@ def separation_reasons(f: Filters, quarter: str) -> pl.DataFrame:
     """Separations by reason in the 4 quarters to `quarter`, for the state and every region."""
     return query("select level, entity_id, separation_reason as reason, separations_count as separations, "
                  "round(share_pct, 1) as share_pct, round(cumulative_share_pct, 1) as cumulative_share_pct"
-                 f"{_hidden('r')} from {view('kpi_separation_reasons')} r where level in ('state', 'region') "
+                 f"{_hidden('r', renamed={'separations_count': 'separations'})} from {view('kpi_separation_reasons')} r where level in ('state', 'region') "
                  "and quarter = ? order by level desc, entity_id, reason_rank, separation_reason", [quarter])
 
 

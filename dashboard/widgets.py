@@ -59,7 +59,10 @@ def chart(chart_obj: alt.TopLevelMixin, frame: pl.DataFrame, name: str, as_of: s
 
 def scope_note(filters) -> None:
     """Say what the agency-type filter leaves out, where a page mixes place totals and agency rows."""
-    if note := filters.scope_note():
+    if filters.agency_type and disclosure.restricted():
+        st.caption(":material/filter_alt: Figures shown outside the state office cover every agency type: split by "
+                   "type, most would rest on one or two agencies.")
+    elif note := filters.scope_note():
         st.caption(f":material/filter_alt: {note}")
 
 

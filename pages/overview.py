@@ -49,7 +49,7 @@ with right:
     st.subheader(f"Peer workforce by role, {latest}")
     roles = disclosure.place(queries.workforce_by_role(f, latest), f)
     widgets.chart(charts.bars(roles, "role", "fte", f"Peer FTE by role, {latest}",
-                              f"{f.place} · {filters.type_label(f.agency_type)}", "FTE", value_format=",.1f"),
+                              f"{f.place} · {filters.type_label(None if disclosure.restricted() else f.agency_type)}", "FTE", value_format=",.1f"),
                   roles, "peer-fte-by-role", as_of)
 
 st.subheader("Needs attention")

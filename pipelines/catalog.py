@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import metrics, sandbox, settings
+from pipelines import metrics, publication, sandbox, settings
 from pipelines.contracts import REFERENCE, REPORTS
 
 QUERIES_DIR = settings.ROOT / "queries"
@@ -62,7 +62,7 @@ def _column_descriptions() -> dict[str, dict[str, str]]:
 
 def _table_descriptions() -> dict[str, str]:
     return {**TABLES, **{c.name: c.description for c in (*REPORTS.values(), *REFERENCE.values())},
-            **metrics.view_descriptions()}
+            **metrics.view_descriptions(), **publication.descriptions()}
 
 
 def schema(con: duckdb.DuckDBPyConnection) -> list[Relation]:

@@ -26,9 +26,7 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "metrics.md"
 
 LEVELS = ("agency", "region", "state")
-INDEX_CELLS = ("peers", "clinicians", "cert", "cert:CERTIFIED_ACTIVE", "supervisors:TRAINED", "cohort",
-               "cohort:RETAINED", "cohort:LEFT", "units_adjudicated:PAID")
-"""The cells the integration index rests on (every component's; see pipelines.publication.COMPONENTS)."""
+
 STAGES = (("Emerging", 0.0), ("Developing", 40.0), ("Integrated", 70.0))
 """Integration stages and the lowest index score of each (an assumption of the design)."""
 
@@ -161,7 +159,7 @@ METRICS: tuple[Metric, ...] = (
         "population); the state uses the sum of the regions' populations.",
         "sum of peer-role FTE / population x 100,000",
         ("headcount",), True, _AREA_VIEWS, "peer_fte_per_100k", ("region", "state"),
-        rests_on=('peers',)),
+        rests_on=('peers', 'peer_fte_billing')),
     Metric(
         "peer_headcount", "Peer headcount", "people", ",.0f",
         "Peer workers employed at quarter end (roles PEER_SPECIALIST_MH, PEER_RECOVERY_SUD, FAMILY_PEER, "
@@ -175,7 +173,7 @@ METRICS: tuple[Metric, ...] = (
         "Full-time equivalents in peer roles at quarter end. By role and setting: kpi_workforce_by_role.",
         "sum of fte over peer roles",
         ("headcount",), None, _LEVEL_VIEWS, "peer_fte",
-        rests_on=('peers',)),
+        rests_on=('peers', 'peer_fte_billing')),
     Metric(
         "peer_fulltime_pct", "Peers working full time", "%", ".1f",
         "Share of peer workers who work full time.",
@@ -188,14 +186,13 @@ METRICS: tuple[Metric, ...] = (
         "organisations), which leaves the component out of that agency's integration index.",
         "sum of peer-role FTE / sum of CLINICAL_LICENSED FTE",
         ("headcount",), True, _LEVEL_VIEWS, "peer_to_clinician_ratio",
-        rests_on=('peers', 'clinicians')),
+        rests_on=('peers', 'clinicians', 'peer_fte_billing')),
     Metric(
         "peer_vacancy_rate_pct", "Peer vacancy rate", "%", ".1f",
         "Unfilled budgeted peer positions as a share of all budgeted peer positions. Peer roles only "
         "(supervisor and clinician vacancies are in kpi_workforce_by_role).",
         "sum of vacancies / (sum of headcount + sum of vacancies), peer roles, x 100",
-        ("headcount",), False, _LEVEL_VIEWS, "peer_vacancy_rate_pct",
-        rests_on=('peers',)),
+        ("headcount",), False, _LEVEL_VIEWS, "peer_vacancy_rate_pct"),
     Metric(
         "peers_per_trained_supervisor", "Supervision coverage (peers per trained supervisor)", "peers", ".1f",
         "Peer workers per supervisor trained in peer supervision (headcount report). Lower is better. "
@@ -237,7 +234,7 @@ METRICS: tuple[Metric, ...] = (
         "the rate is scaled by 4 / quarters.",
         "separations in window / mean quarter-end peer headcount in window x 4 / quarters in window x 100",
         ("retention", "headcount"), False, ("kpi_turnover",) + _LEVEL_VIEWS, "annualized_turnover_pct",
-        rests_on=('leavers_4q', 'peers', 'peers@1', 'peers@2', 'peers@3')),
+        rests_on=('leavers_4q', 'peers', 'peers@1', 'peers@2', 'peers@3', publication.YEAR_END)),
     Metric(
         "retention_12m_pct", "12-month retention", "%", ".1f",
         "Share of peers hired in the 4 quarters that ended 12 months before the quarter end (hire_date after "
@@ -268,7 +265,7 @@ METRICS: tuple[Metric, ...] = (
         "most frequent; cumulative_share_pct gives the Pareto line.",
         "separations with the reason / all separations in the window x 100",
         ("retention",), None, ("kpi_separation_reasons",), "share_pct",
-        rests_on=('leavers_4q', 'leavers_4q:{separation_reason}')),
+        rests_on=('leavers_4q', 'leavers_4q:{separation_reason}', publication.YEAR_END)),
     Metric(
         "wage_band_share", "Wage bands of peers who left", "%", ".1f",
         "Share of separations by hourly wage band over the rolling 4 quarters (share_of_hires_pct gives the "
@@ -299,13 +296,13 @@ METRICS: tuple[Metric, ...] = (
         "FTE of agencies that billed only.",
         "sum of units_billed / sum of peer FTE",
         ("billing", "headcount"), None, _LEVEL_VIEWS, "units_billed_per_peer_fte",
-        rests_on=('units_billed', 'peers')),
+        rests_on=('units_billed', 'peers', 'peer_fte_billing')),
     Metric(
         "denial_rate_pct", "Denial rate", "%", ".1f",
         "Share of adjudicated units that were denied (pending units are left out).",
         "sum of units_denied / (sum of units_paid + sum of units_denied) x 100",
         ("billing",), False, _LEVEL_VIEWS + ("kpi_billing_codes",), "denial_rate_pct",
-        rests_on=('units_adjudicated', 'units_adjudicated:PAID', 'units_adjudicated:DENIED')),
+        rests_on=('units_adjudicated', 'units_adjudicated:DENIED', 'units_adjudicated:PAID')),
     Metric(
         "group_share_pct", "Group share", "%", ".1f",
         "Share of units billed as group services (modifier HQ).",
@@ -318,7 +315,7 @@ METRICS: tuple[Metric, ...] = (
         "so a member served under two codes counts twice (an upper bound).",
         "sum of unique_beneficiaries / sum of peer FTE",
         ("billing", "headcount"), None, _LEVEL_VIEWS, "beneficiaries_per_peer_fte",
-        rests_on=('beneficiaries', 'peers')),
+        rests_on=('beneficiaries', 'peers', 'peer_fte_billing')),
     Metric(
         "peer_agencies_billing_nothing_pct", "Agencies with peers that bill nothing", "%", ".1f",
         "Share of agencies with peer workers (peer headcount > 0) that billed no units at all in the "
@@ -331,7 +328,7 @@ METRICS: tuple[Metric, ...] = (
         "agency, FTE-weighted for regions and the state. Null without peer FTE.",
         "sum of peer FTE at agencies with units_paid > 0 / sum of peer FTE x 100",
         ("billing", "headcount"), True, _LEVEL_VIEWS, "billing_sustainability_pct",
-        rests_on=('peers', 'units_adjudicated:PAID')),
+        rests_on=('peer_fte_billing', 'peer_fte_billing:PAID', 'peer_fte_billing:UNPAID')),
     # Integration index
     Metric(
         "integration_index", "Integration index", "score", ".0f",
@@ -343,13 +340,13 @@ METRICS: tuple[Metric, ...] = (
         "sum(weight x sub-score) / sum(weight), over components with a sub-score",
         ("headcount", "certification", "retention", "billing"), True,
         ("kpi_integration_index",), "index_score",
-        rests_on=INDEX_CELLS),
+        rests_on=(publication.INDEX,)),
     Metric(
         "integration_stage", "Integration stage", "", "",
         "Emerging below 40, Developing from 40 to below 70, Integrated from 70 (an assumption of the design).",
         "Emerging < 40 <= Developing < 70 <= Integrated",
         ("headcount", "certification", "retention", "billing"), None, ("kpi_integration_index",), "stage",
-        rests_on=INDEX_CELLS),
+        rests_on=(publication.INDEX,)),
     Metric(
         "integration_sub_score", "Integration component sub-score", "score", ".0f",
         "One component's contribution to the integration index, 0-100.",

@@ -1,34 +1,35 @@
 """An attacker's audit of the protected layer: how tightly can a restricted reader pin each hidden cell down?
 
-For every quarter and family it writes what a reader can obtain as linear constraints: the values of the
-shown cells, every additive relation (categories -> total, regions -> state, types -> all types), and every
-published share (numerator = share x denominator, within the rounding of the shown figure). Then, for each
-hidden cell, a linear program (HiGHS, through scipy) finds the smallest and largest values consistent with all
-of it. An agency user also knows its own part of every cell (a lower bound), and is audited on what is left
-once it is taken away. A hidden cell is exposed when that interval is narrower than WIDEST_PINNED or lies
-inside 1-10.
+It harvests what restricted readers can obtain: every figure of the pub_* views (the only place their
+pages and CSV downloads read from), each count mapped to the cell it shows and each share to its
+numerator and denominator. Per quarter and family it writes all of that as linear constraints with every
+additive relation among the cells (categories -> total, regions -> state, types -> all types), and for
+each hidden cell asks a linear program (HiGHS, through scipy) for the smallest and largest values
+consistent with everything published. An agency user also knows its own part of every cell (a lower
+bound) and is audited on what is left once that is taken away. A hidden cell is exposed when its interval
+is narrower than WIDEST_PINNED or lies inside 1-10; a hidden cell found in the clear is exposed outright.
 
-Run it: ``python -m pipelines.privacy_audit [WAREHOUSE]`` (needs scipy, a development dependency).
+``python -m pipelines.privacy_audit [SNAPSHOT]`` audits the public and the three largest agencies
+(scipy is a development dependency).
 """
 
 from __future__ import annotations
 
 import sys
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 
-from pipelines.publication import SMALLEST_SHOWN, Key, relations
+from pipelines.publication import KEYS, SMALLEST_SHOWN, YEAR_END, Key, published, relations
 
 WIDEST_PINNED = 10
-SHARES = {  # shown percentages (rounded to 0.1 on pages; audited with that slack): category -> its family total
-    "pub_certification_status": ("status_share_pct", "cert", "status"),
-    "pub_separation_reasons": ("share_pct", "leavers_4q", "separation_reason"),
-}
-SCORECARD_SHARES = {"certified_pct": ("cert", "CERTIFIED_ACTIVE"), "retention_12m_pct": ("cohort", "RETAINED"),
-                    "peer_fulltime_pct": ("peers", "FULLTIME"), "denial_rate_pct": ("units_adjudicated", "DENIED"),
-                    "group_share_pct": ("units_billed", "GROUP")}
+VALUES = {"peer_fte": "peer_fte_billing"}
+"""Columns that show a cell's value though their names do not end in _count or _usd."""
+SLACK = 1e-6
+SHARE_SLACK = 1e-4
+"""Shares are harvested unrounded; +-0.0001 points still pins any count below 10,000 to +-0.01."""
+Problem = tuple[str, str]  # (quarter, family)
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,8 @@ class Exposure:
     family: str
     cell: Key
     value: float
-    low: float
-    high: float
+    low: float | None
+    high: float | None
     agency: str | None
 
 
@@ -46,14 +47,72 @@ class Exposure:
 class Result:
     audited: int = 0
     narrowest: float = float("inf")
-    exposures: list[Exposure] = None
+    exposures: list[Exposure] = field(default_factory=list)
+    inconsistent: list[tuple[Problem, Key, float]] = field(default_factory=list)
+    """Figures readers see that are not the layer's own cell values: its arithmetic would not be theirs."""
 
-    def __post_init__(self):
-        self.exposures = self.exposures or []
+
+@dataclass
+class Harvest:
+    """What a restricted reader holds: cell values, and shares (numerator, denominator, percent)."""
+
+    values: dict[Problem, dict[Key, float]] = field(default_factory=lambda: defaultdict(dict))
+    shares: dict[Problem, list[tuple[Key, Key, float]]] = field(default_factory=lambda: defaultdict(list))
 
 
-def _problems(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict[Key, tuple[float, bool]]]:
-    found: dict[tuple[str, str], dict[Key, tuple[float, bool]]] = defaultdict(dict)
+def _cell(ref: str, kind: str, categorization: dict[tuple[str, str], str]) -> tuple[str, Key]:
+    family, _, category = ref.partition(":")
+    return family, ("", kind, categorization.get((family, category), "") if category else "", category)
+
+
+def _expand(ref: str, row: dict) -> str:
+    """'peers:{role}' -> 'peers:FAMILY_PEER' for this row."""
+    while "{" in ref:
+        head, rest = ref.split("{", 1)
+        column, tail = rest.split("}", 1)
+        ref = f"{head}{row[column]}{tail}"
+    return ref
+
+
+def harvest(con: duckdb.DuckDBPyConnection) -> Harvest:
+    """Every count and share of the pub_* views, as cells; without the views (a bare pub_cells), the shown cells."""
+    found = Harvest()
+    categorization = dict(((f, c), z) for f, z, c in con.execute(
+        "select distinct family, categorization, category from pub_cells where categorization <> ''").fetchall())
+    views = {r[0] for r in con.execute("select view_name from duckdb_views()").fetchall()}
+    if not views & {"pub_" + v.removeprefix("kpi_") for v in KEYS}:
+        for q, fam, ent, kind, cz, cat, value in con.execute(
+                "select quarter, family, entity_id, agency_type, categorization, category, value from pub_cells "
+                "where not hidden").fetchall():
+            found.values[(q, fam)][(ent, kind, cz, cat)] = float(value)
+        return found
+    for view in KEYS:
+        name = "pub_" + view.removeprefix("kpi_")
+        frame = con.execute(f"select * from {name}").fetch_df().to_dict("records")
+        rules = published(view)
+        for row in frame:
+            kind = row.get("agency_type", "ALL")
+            for column, refs in rules.items():
+                value = row.get(column)
+                if value is None or value != value or "=component" in refs:
+                    continue
+                refs = [_expand(r, row) for r in refs if "@" not in r and not r.startswith("=") and r != YEAR_END]
+                if column in VALUES:
+                    refs = [VALUES[column]]
+                if len(refs) == 1 and (column.endswith(("_count", "_usd")) or column in VALUES):
+                    family, key = _cell(refs[0], kind, categorization)
+                    found.values[(row["quarter"], family)][(row["entity_id"], *key[1:])] = float(value)
+                elif len(refs) >= 2 and ":" not in refs[0] and refs[1].startswith(refs[0] + ":") and \
+                        column.endswith("_pct"):
+                    family, total = _cell(refs[0], kind, categorization)
+                    _, part = _cell(refs[1], kind, categorization)
+                    found.shares[(row["quarter"], family)].append(
+                        ((row["entity_id"], *part[1:]), (row["entity_id"], *total[1:]), float(value)))
+    return found
+
+
+def _cells(con: duckdb.DuckDBPyConnection) -> dict[Problem, dict[Key, tuple[float, bool]]]:
+    found: dict[Problem, dict[Key, tuple[float, bool]]] = defaultdict(dict)
     for q, fam, ent, kind, cz, cat, value, hidden in con.execute(
             "select quarter, family, entity_id, agency_type, categorization, category, value, hidden "
             "from pub_cells").fetchall():
@@ -61,26 +120,9 @@ def _problems(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict[Key,
     return found
 
 
-def _shares(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], list[tuple[Key, Key, float]]]:
-    """Published shares as (numerator cell, denominator cell, percent) per quarter and family."""
-    found: dict[tuple[str, str], list[tuple[Key, Key, float]]] = defaultdict(list)
-    for view, (column, family, category) in SHARES.items():
-        cz = {"cert": "status", "leavers_4q": "reason"}[family]
-        for q, ent, cat, pct in con.execute(
-                f"select quarter, entity_id, {category}, {column} from {view} where {column} is not null").fetchall():
-            found[(q, family)].append(((ent, "ALL", cz, cat), (ent, "ALL", "", ""), pct))
-    cz_of = {"cert": "status", "cohort": "outcome", "peers": "schedule", "units_adjudicated": "outcome",
-             "units_billed": "mode"}
-    for column, (family, cat) in SCORECARD_SHARES.items():
-        for q, ent, pct in con.execute(
-                f"select quarter, entity_id, {column} from pub_scorecard where {column} is not null").fetchall():
-            found[(q, family)].append(((ent, "ALL", cz_of[family], cat), (ent, "ALL", "", ""), pct))
-    return found
-
-
-def _own_parts(con: duckdb.DuckDBPyConnection, agency: str) -> dict[tuple[str, str], dict[Key, float]]:
+def _own_parts(con: duckdb.DuckDBPyConnection, agency: str) -> dict[Problem, dict[Key, float]]:
     """One agency's part of every place cell it is in."""
-    found: dict[tuple[str, str], dict[Key, float]] = defaultdict(dict)
+    found: dict[Problem, dict[Key, float]] = defaultdict(dict)
     for q, fam, region, kind, cz, cat, value in con.execute(
             "select quarter, family, region_id, agency_type, categorization, category, value "
             "from pub_agency_cells where agency_id = ?", [agency]).fetchall():
@@ -90,75 +132,99 @@ def _own_parts(con: duckdb.DuckDBPyConnection, agency: str) -> dict[tuple[str, s
     return found
 
 
+def _constraints(cells: dict[Key, tuple[float, bool]], known: dict[Key, float],
+                 shares: list[tuple[Key, Key, float]], unknown: list[Key]):
+    import numpy as np
+
+    index = {k: i for i, k in enumerate(unknown)}
+    eq_rows, eq_rhs, ub_rows, ub_rhs = [], [], [], []
+    for total, parts in relations(set(cells)):
+        row, rhs = np.zeros(len(unknown)), 0.0
+        for key, sign in ((total, 1.0), *((p, -1.0) for p in parts)):
+            if key in index:
+                row[index[key]] += sign
+            else:
+                rhs -= sign * known[key]
+        if row.any():
+            eq_rows.append(row), eq_rhs.append(rhs)
+    for num, den, pct in shares:  # num = pct% of den, within SLACK either way
+        for bound, sign in ((pct + SHARE_SLACK, 1.0), (pct - SHARE_SLACK, -1.0)):
+            row, rhs = np.zeros(len(unknown)), SLACK
+            for key, coef in ((num, sign), (den, -sign * bound / 100)):
+                if key in index:
+                    row[index[key]] += coef
+                else:
+                    rhs -= coef * known.get(key, cells.get(key, (0.0,))[0])
+            if row.any():
+                ub_rows.append(row), ub_rhs.append(rhs)
+    return eq_rows, eq_rhs, ub_rows, ub_rhs
+
+
 def audit(con: duckdb.DuckDBPyConnection, agencies: tuple[str | None, ...] = (None,)) -> Result:
     """Audit every hidden cell for the public (None) and for each agency user named."""
     import numpy as np
     from scipy.optimize import linprog
 
-    result = Result()
-    problems, shares = _problems(con), _shares(con)
+    result, cells_of, got = Result(), _cells(con), harvest(con)
     for agency in agencies:
         own = _own_parts(con, agency) if agency else {}
-        for (q, fam), cells in problems.items():
-            hidden = sorted(k for k, (_, h) in cells.items() if h)
-            if not hidden:
-                continue
-            index = {k: i for i, k in enumerate(hidden)}
-            known = {k: v for k, (v, h) in cells.items() if not h}
-            eq_rows, eq_rhs, ub_rows, ub_rhs = [], [], [], []
-            for total, parts in relations(set(cells)):
-                row, rhs = np.zeros(len(hidden)), 0.0
-                for key, sign in ((total, 1.0), *((p, -1.0) for p in parts)):
-                    if key in index:
-                        row[index[key]] += sign
-                    else:
-                        rhs -= sign * known[key]
-                if row.any():
-                    eq_rows.append(row), eq_rhs.append(rhs)
-            for num, den, pct in shares.get((q, fam), []):
-                for bound, sign in ((pct + 0.05, 1.0), (pct - 0.05, -1.0)):  # num <= (pct+.05)% den, >= (pct-.05)%
-                    row, rhs = np.zeros(len(hidden)), 0.0
-                    for key, coef in ((num, sign), (den, -sign * bound / 100)):
-                        if key in index:
-                            row[index[key]] += coef
-                        elif key in known:
-                            rhs -= coef * known[key]
-                    if row.any():
-                        ub_rows.append(row), ub_rhs.append(rhs)
-            mine = own.get((q, fam), {})
-            bounds = [(mine.get(k, 0.0), None) for k in hidden]
+        for problem, cells in cells_of.items():
+            known = got.values.get(problem, {})
+            if agency is None:
+                result.inconsistent += [(problem, k, v) for k, v in known.items()
+                                        if k not in cells or abs(cells[k][0] - v) > SLACK]
+            hidden = [k for k, (_, h) in cells.items() if h]
             for k in hidden:
-                c = np.zeros(len(hidden))
-                c[index[k]] = 1.0
+                if k in known:  # shown in the clear somewhere
+                    result.exposures.append(Exposure(*problem, k, cells[k][0], known[k], known[k], agency))
+            unknown = sorted(k for k in cells if k not in known)
+            audited = [k for k in hidden if k not in known]
+            if not audited:
+                continue
+            eq_rows, eq_rhs, ub_rows, ub_rhs = _constraints(cells, known, got.shares.get(problem, []), unknown)
+            mine = own.get(problem, {})
+            cap = 10 * max(v for v, _ in cells.values()) + 1000  # "no upper bound", kept finite for the solver
+            bounds = [(mine.get(k, 0.0), cap) for k in unknown]
+            where = {k: i for i, k in enumerate(unknown)}
+            for k in audited:
+                objective = np.zeros(len(unknown))
+                objective[where[k]] = 1.0
                 ends = []
                 for sense in (1.0, -1.0):
-                    solved = linprog(sense * c, A_eq=np.array(eq_rows) if eq_rows else None,
+                    solved = linprog(sense * objective, A_eq=np.array(eq_rows) if eq_rows else None,
                                      b_eq=eq_rhs or None, A_ub=np.array(ub_rows) if ub_rows else None,
                                      b_ub=ub_rhs or None, bounds=bounds, method="highs")
-                    ends.append(sense * solved.fun if solved.status == 0 else (None if sense < 0 else 0.0))
-                low, high = ends[0], ends[1]
+                    if solved.status != 0:  # the true values are a solution: anything else means a wrong harvest
+                        raise RuntimeError(f"{problem}: {solved.message}")
+                    ends.append(sense * solved.fun)
                 taken = mine.get(k, 0.0)
-                low, high = low - taken, (None if high is None else high - taken)
+                low, high = ends[0] - taken, (None if ends[1] >= cap - 1 else ends[1] - taken)
                 width = float("inf") if high is None else high - low
                 result.audited += 1
                 result.narrowest = min(result.narrowest, width)
-                inside = high is not None and low >= 1 and high <= SMALLEST_SHOWN - 1
-                if width < WIDEST_PINNED or inside:
-                    result.exposures.append(Exposure(q, fam, k, cells[k][0] - taken, low, high, agency))
+                inside = high is not None and low >= 1 - SLACK and high <= SMALLEST_SHOWN - 1 + SLACK
+                if width < WIDEST_PINNED - SLACK or inside:
+                    result.exposures.append(Exposure(*problem, k, cells[k][0] - taken, low, high, agency))
     return result
+
+
+def largest_agencies(con: duckdb.DuckDBPyConnection, n: int = 3) -> list[str]:
+    """The agencies with the most peers at their peak: the ones whose own figures take the most away."""
+    return [r[0] for r in con.execute(
+        "select agency_id from pub_agency_cells where family = 'peers' and categorization = '' "
+        "group by agency_id order by max(value) desc, agency_id limit ?", [n]).fetchall()]
 
 
 def main(path: str = "data/published/warehouse.duckdb") -> int:
     con = duckdb.connect(path, read_only=True)
-    biggest = [r[0] for r in con.execute(
-        "select agency_id from pub_agency_cells where family = 'peers' and categorization = '' "
-        "group by agency_id order by max(value) desc limit 3").fetchall()]
+    biggest = largest_agencies(con)
     result = audit(con, (None, *biggest))
-    print(f"{result.audited} hidden cells audited (public and agencies {', '.join(biggest)}); narrowest "
-          f"interval {result.narrowest:.1f}; {len(result.exposures)} exposed")
-    for e in result.exposures[:20]:
+    print(f"{result.audited} hidden cells audited (the public, and agencies {', '.join(biggest)}); narrowest "
+          f"interval {result.narrowest:.1f}; {len(result.exposures)} exposed; {len(result.inconsistent)} figures "
+          "inconsistent with the layer")
+    for e in [*result.exposures, *result.inconsistent][:20]:
         print(f"  {e}")
-    return 1 if result.exposures else 0
+    return 1 if result.exposures or result.inconsistent else 0
 
 
 if __name__ == "__main__":

@@ -41,7 +41,8 @@ PROTECTION = 20
 @dataclass(frozen=True)
 class Family:
     """One additive population. `people`: it counts people (the 1-10 rule applies). `by_type`: readers
-    see it split by agency type as well as by place."""
+    see it split by agency type as well as by place (none today: with eleven types most region x type cells
+    rest on one or two agencies, so restricted readers get every figure for all types together)."""
 
     name: str
     people: bool
@@ -49,10 +50,15 @@ class Family:
 
 
 FAMILIES = (
-    Family("peers", True, by_type=True), Family("clinicians", True), Family("supervisors", True),
+    Family("peers", True), Family("clinicians", True), Family("supervisors", True),
     Family("cert", True), Family("leavers_4q", True), Family("cohort", True), Family("beneficiaries", True),
     Family("units_billed", False), Family("units_adjudicated", False), Family("amount_paid", False),
+    Family("peer_fte_billing", False),
 )
+YEAR_END = "year-end"
+"""A pseudo-cell shown only in Q4. Counts over a rolling 4-quarter window (separations, the retention cohort)
+rest on it, and so does turnover (its denominator, the average headcount, is public): a window in every
+quarter would let a reader subtract one window from the next and recover single quarters."""
 BY_TYPE = tuple(f.name for f in FAMILIES if f.by_type)
 
 AGENCY_CELLS = """
@@ -60,6 +66,17 @@ create or replace table pub_agency_cells as
 with a as (
     select s.*, g.agency_type from kpi_scorecard s join agencies g on g.agency_id = s.entity_id
     where s.level = 'agency'
+),
+leavers as (  -- each agency's part of every place's rolling window, whether or not it reported this quarter
+    select q.quarter, i.agency_id,
+        cast(sum(case when i.headcount_reported then i.separations_count end) as bigint) as separations
+    from dim_quarter q join int_agency_quarter i
+        on i.quarter_ordinal between q.quarter_ordinal - 3 and q.quarter_ordinal
+    group by all
+),
+cohort as (
+    select r.*, g.agency_type from kpi_retention_12m r join agencies g on g.agency_id = r.entity_id
+    where r.level = 'agency'
 ),
 cells (quarter, agency_id, region_id, agency_type, family, categorization, category, value) as (
     select quarter, entity_id, region_id, agency_type, 'peers', '', '', peer_headcount_count from a
@@ -81,17 +98,16 @@ cells (quarter, agency_id, region_id, agency_type, family, categorization, categ
     union all select c.quarter, c.entity_id, c.region_id, g.agency_type, 'cert', 'status', c.status, c.peer_count
         from kpi_certification_status c join agencies g on g.agency_id = c.entity_id
         where c.level = 'agency' and c.role = 'ALL'
-    union all select quarter, entity_id, region_id, agency_type, 'leavers_4q', '', '',
-        turnover_window_separations_count from a
+    union all select w.quarter, w.agency_id, g.region_id, g.agency_type, 'leavers_4q', '', '', w.separations
+        from leavers w join agencies g using (agency_id)
     union all select r.quarter, r.entity_id, r.region_id, g.agency_type, 'leavers_4q', 'reason',
         r.separation_reason, r.separations_count
         from kpi_separation_reasons r join agencies g on g.agency_id = r.entity_id where r.level = 'agency'
-    union all select quarter, entity_id, region_id, agency_type, 'cohort', '', '', retention_cohort_hires_count
-        from a
+    union all select quarter, entity_id, region_id, agency_type, 'cohort', '', '', cohort_hires_count from cohort
     union all select quarter, entity_id, region_id, agency_type, 'cohort', 'outcome', 'RETAINED',
-        retained_12m_count from a
+        retained_12m_count from cohort
     union all select quarter, entity_id, region_id, agency_type, 'cohort', 'outcome', 'LEFT',
-        retention_cohort_hires_count - retained_12m_count from a
+        cohort_hires_count - retained_12m_count from cohort
     union all select quarter, entity_id, region_id, agency_type, 'beneficiaries', '', '', beneficiaries_count
         from a
     union all select quarter, entity_id, region_id, agency_type, 'units_billed', '', '', units_billed_count from a
@@ -107,6 +123,11 @@ cells (quarter, agency_id, region_id, agency_type, family, categorization, categ
         units_denied_count from a
     union all select quarter, entity_id, region_id, agency_type, 'amount_paid', '', '', round(amount_paid_usd, 2)
         from a
+    union all select quarter, entity_id, region_id, agency_type, 'peer_fte_billing', '', '', peer_fte from a
+    union all select quarter, entity_id, region_id, agency_type, 'peer_fte_billing', 'paid_units', 'PAID',
+        case when units_paid_count > 0 then peer_fte else 0 end from a
+    union all select quarter, entity_id, region_id, agency_type, 'peer_fte_billing', 'paid_units', 'UNPAID',
+        case when units_paid_count > 0 then 0 else peer_fte end from a
 )
 select * from cells where value is not null
 """
@@ -119,7 +140,7 @@ with sums as (
         coalesce(region_id, 'STATE') as entity_id,
         coalesce(agency_type, 'ALL') as agency_type,
         sum(value) as value,
-        count(*) as contributions
+        count(*) filter (where value <> 0) as contributors
     from pub_agency_cells
     group by grouping sets ((quarter, family, categorization, category, region_id, agency_type),
         (quarter, family, categorization, category, region_id),
@@ -144,7 +165,8 @@ dominated as (  -- a cell some agency could subtract its own part from and be le
     group by all
 )
 select s.quarter, s.family, s.categorization, s.category, s.level, s.entity_id, s.agency_type, s.value,
-    coalesce(n.agencies, 0) as agencies, coalesce(d.dominated, false) as dominated, false as hidden
+    coalesce(n.agencies, 0) as agencies, s.contributors, coalesce(d.dominated, false) as dominated,
+    false as hidden
 from sums s
 left join agencies_in n using (quarter, family, level, entity_id, agency_type)
 left join dominated d using (quarter, family, categorization, category, level, entity_id, agency_type)
@@ -156,64 +178,87 @@ Key = tuple[str, str, str, str]  # (entity_id, agency_type, categorization, cate
 
 def relations(keys: set[Key]) -> list[tuple[Key, list[Key]]]:
     """Every additive relation among one quarter's cells of one family: (total, parts)."""
-    found: dict[Key, list[Key]] = defaultdict(list)
+    found: dict[tuple[Key, str], list[Key]] = defaultdict(list)  # (total, direction) -> parts
     for key in keys:
         entity, kind, cz, cat = key
         if entity != "STATE":
-            found[("STATE", kind, cz, cat)].append(key)
+            found[(("STATE", kind, cz, cat), "place")].append(key)
         if kind != "ALL":
-            found[(entity, "ALL", cz, cat)].append(key)
+            found[((entity, "ALL", cz, cat), "type")].append(key)
         if cz:
-            found[(entity, kind, "", "")].append(key)
-    return [(total, sorted(parts)) for total, parts in found.items() if total in keys]
+            found[((entity, kind, "", ""), cz)].append(key)  # each categorization adds up on its own
+    return [(total, sorted(parts)) for (total, _), parts in found.items() if total in keys]
 
 
-def primary(value: float, agencies: int, dominated: bool, people: bool) -> bool:
-    """Hidden on its own: resting on one or two agencies, or (people) 1-10, or 1-10 once one agency is removed."""
-    if 0 < agencies < FEWEST_AGENCIES:
+def primary(value: float, agencies: int, contributors: int, dominated: bool, people: bool) -> bool:
+    """Hidden on its own: from a place where only one or two agencies report, or resting on one or two
+    agencies' non-zero parts, or (people) 1-10, or 1-10 once one agency's own part is taken away."""
+    if 0 < agencies < FEWEST_AGENCIES or 0 < contributors < FEWEST_AGENCIES:
         return True
     return people and (1 <= value < SMALLEST_SHOWN or dominated)
 
 
-def suppress(values: dict[Key, float], hidden: set[Key]) -> set[Key]:
+def suppress(values: dict[Key, float], hidden: set[Key], own: dict[Key, dict[str, float]] | None = None,
+             keep: frozenset[str] = frozenset()) -> set[Key]:
     """Complementary suppression over one problem: add hidden cells until every relation protects its own.
 
     A relation with exactly one hidden member would give it away; one whose total is shown and whose hidden
-    parts add up to less than PROTECTION would pin them to a narrow range. Either way the smallest non-zero
-    shown part is hidden too (the total when no part is left)."""
-    hidden = set(hidden)
+    parts add up to less than PROTECTION would pin them to a narrow range, and so would one where they do
+    only until some agency takes its own parts away (`own`: each cell's part per agency). Either way one more
+    non-zero member is hidden: the smallest, preferring cells whose category is not in `keep` (the categories,
+    '' for the total, that the integration index rests on)."""
+    hidden, own = set(hidden), own or {}
     rels = relations(set(values))
     changed = True
     while changed:
         changed = False
         for total, parts in rels:
-            members = [total, *parts]
-            secret = [m for m in members if m in hidden]
+            secret = [m for m in (total, *parts) if m in hidden]
             if not secret:
                 continue
-            mass = sum(values[p] for p in parts if p in hidden)
-            if len(secret) > 1 and (total in hidden or mass >= PROTECTION):
+            if len(secret) > 1 and (total in hidden or _mass(parts, hidden, values, own) >= PROTECTION):
                 continue
-            open_parts = sorted((p for p in parts if p not in hidden and values[p] > 0), key=lambda p: values[p])
-            pick = open_parts[0] if open_parts else (total if total not in hidden and values[total] else None)
+            members = [m for m in (*parts, total) if m not in hidden and values[m] > 0]
+            pick = min(members, key=lambda m: (m[3] in keep, m == total, values[m]), default=None)
             if pick is not None:
                 hidden.add(pick)
                 changed = True
     return hidden
 
 
+def _mass(parts: list[Key], hidden: set[Key], values: dict[Key, float], own: dict[Key, dict[str, float]]) -> float:
+    """What the hidden parts add up to, less the most that any one agency knows of them."""
+    secret = [p for p in parts if p in hidden]
+    known: dict[str, float] = defaultdict(float)
+    for p in secret:
+        for agency, part in own.get(p, {}).items():
+            known[agency] += part
+    return sum(values[p] for p in secret) - max(known.values(), default=0.0)
+
+
 def solve(con: duckdb.DuckDBPyConnection) -> int:
     """Decide every cell of pub_cells (its `hidden` column); returns how many are hidden."""
     cells_found = con.execute("select quarter, family, entity_id, agency_type, categorization, category, value, "
-                              "agencies, dominated from pub_cells").fetchall()
+                              "agencies, contributors, dominated from pub_cells").fetchall()
     people = {f.name: f.people for f in FAMILIES}
     problems: dict[tuple[str, str], dict[Key, tuple[float, bool]]] = defaultdict(dict)
-    for q, fam, ent, kind, cz, cat, value, agencies, dominated in cells_found:
-        problems[(q, fam)][(ent, kind, cz, cat)] = (float(value), primary(value, agencies, dominated, people[fam]))
+    for q, fam, ent, kind, cz, cat, value, agencies, contributors, dominated in cells_found:
+        problems[(q, fam)][(ent, kind, cz, cat)] = (
+            float(value), primary(value, agencies, contributors, dominated, people[fam]))
+    parts: dict[tuple[str, str], dict[Key, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    for q, fam, agency, region, kind, cz, cat, value in con.execute(
+            "select quarter, family, agency_id, region_id, agency_type, categorization, category, value "
+            "from pub_agency_cells").fetchall():
+        for key in ((region, "ALL", cz, cat), ("STATE", "ALL", cz, cat), (region, kind, cz, cat), ("STATE", kind, cz, cat)):
+            parts[(q, fam)][key][agency] = float(value)
     rows = []
     for (q, fam), cells in problems.items():
-        values = {k: v for k, (v, _) in cells.items()}
-        for key in suppress(values, {k for k, (_, h) in cells.items() if h}):
+        values, alone = {k: v for k, (v, _) in cells.items()}, {k for k, (_, h) in cells.items() if h}
+        if fam in WINDOWED and not q.endswith("Q4"):  # no count of theirs is published: rates need only primary
+            chosen = alone
+        else:
+            chosen = suppress(values, alone, parts[(q, fam)] if people[fam] else None, KEEP.get(fam, frozenset()))
+        for key in chosen:
             rows.append((q, fam, *key))
     hidden = pl.DataFrame(rows, schema=["quarter", "family", "entity_id", "agency_type", "categorization",
                                         "category"], orient="row")
@@ -234,30 +279,40 @@ COMPONENTS = {
     "pct_certified": ("cert", "cert:CERTIFIED_ACTIVE"),
     "supervision_coverage": ("peers", "supervisors:TRAINED"),
     "retention_12m": ("cohort", "cohort:RETAINED", "cohort:LEFT"),
-    "billing_sustainability": ("peers", "units_adjudicated:PAID"),
+    "billing_sustainability": ("peer_fte_billing", "peer_fte_billing:PAID", "peer_fte_billing:UNPAID"),
 }
 """What each integration index component rests on (targets and weights are state policy, always shown)."""
 
 COMPONENT = "=component"
 """Rests on the cells of the row's own component (COMPONENTS)."""
+INDEX = "=index"
+"""The integration index and its stage: every scored component's cells, except that a full billing sub-score
+(100) says only "at or above target", never the share itself, so it needs none."""
+INDEX_CELLS = tuple(dict.fromkeys(r for refs in COMPONENTS.values() for r in refs))
+KEEP = {family: frozenset(r.partition(":")[2] for r in INDEX_CELLS if r.partition(":")[0] == family)
+        for family in {r.partition(":")[0] for r in INDEX_CELLS}}
+"""Per family, the categories ('' = the total) complementary suppression hides last: the index rests on them."""
+WINDOWED = ("leavers_4q", "cohort")
+"""Families counted over a rolling window: their counts are published only at YEAR_END."""
 COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
     "kpi_scorecard": {
         "peer_fulltime_count": ("peers:FULLTIME",), "clinician_headcount_count": ("clinicians",),
         "clinician_fte": ("clinicians",), "supervisor_headcount_count": ("supervisors",),
         "trained_supervisor_count": ("supervisors:TRAINED",), "cert_peer_count": ("cert",),
-        "certified_active_count": ("cert:CERTIFIED_ACTIVE",), "turnover_window_separations_count": ("leavers_4q",),
-        "retention_cohort_hires_count": ("cohort",), "retained_12m_count": ("cohort:RETAINED",),
+        "certified_active_count": ("cert:CERTIFIED_ACTIVE",), "turnover_window_separations_count": ("leavers_4q", YEAR_END),
+        "retention_cohort_hires_count": ("cohort", YEAR_END), "retained_12m_count": ("cohort:RETAINED", YEAR_END),
         "units_billed_count": ("units_billed",), "group_units_billed_count": ("units_billed:GROUP",),
         "units_denied_count": ("units_adjudicated:DENIED",), "beneficiaries_count": ("beneficiaries",),
         "paid_per_unit_usd": ("amount_paid", "units_adjudicated:PAID"),
-        "units_paid_per_peer_fte": ("units_adjudicated:PAID", "peers"),
+        "units_paid_per_peer_fte": ("units_adjudicated:PAID", "peers", "peer_fte_billing"),
     },
-    "kpi_integration_index": {f"{c}_{part}": refs for c, refs in COMPONENTS.items() for part in ("value", "score")},
+    "kpi_integration_index": {f"{c}_{part}": refs for c, refs in COMPONENTS.items() for part in ("value", "score")}
+    | {"components_scored_count": (INDEX,)},
     "kpi_integration_components": {"component_value": (COMPONENT,), "sub_score": (COMPONENT,)},
     "kpi_workforce_by_role": {"headcount_count": ("peers:{role}",), "fte": ("peers:{role}",),
-                              "vacancy_rate_pct": ("peers:{role}",)},
+                              },
     "kpi_certification_status": {"peer_count": ("cert:{status}",)},
-    "kpi_separation_reasons": {"separations_count": ("leavers_4q:{separation_reason}",)},
+    "kpi_separation_reasons": {"separations_count": ("leavers_4q:{separation_reason}", YEAR_END)},
 }
 """Columns published beside the registry's metrics, and the cells each rests on ('family' is its total,
 'family:category' one category, 'family@k' the total k quarters earlier, '{column}' the row's value)."""
@@ -275,7 +330,7 @@ KEYS = {  # the columns that identify a row and carry no figure: shown as they a
     "kpi_certification_status": ("level", "entity_id", "region_id", "quarter", "role", "status"),
     "kpi_separation_reasons": ("level", "entity_id", "region_id", "quarter", "separation_reason"),
 }
-ROWS = {"kpi_certification_status": "role = 'ALL'"}
+ROWS = {"kpi_certification_status": "v.role = 'ALL'", "kpi_workforce_by_role": "v.agency_type = 'ALL'"}
 AGENCY_COUNTS = {"kpi_scorecard": "agencies_reporting_count", "kpi_workforce_by_role": "agencies_count"}
 
 SHOWN_REFS = """
@@ -293,6 +348,8 @@ select quarter, level, entity_id, agency_type, list(ref) as refs from (
     cross join range(1, 4) as k(step)
     join dim_quarter later on later.quarter_ordinal = q.quarter_ordinal + k.step
     where s.categorization = ''
+    union all
+    select distinct quarter, level, entity_id, agency_type, '{year_end}' from shown where quarter like '%-Q4'
 ) group by all
 """
 
@@ -306,11 +363,19 @@ def _ref_sql(ref: str) -> str:
     return f"'{head}' || v.{column}" if head else f"v.{column}"
 
 
-def _refs_sql(refs: tuple[str, ...]) -> str:
-    if refs == (COMPONENT,):
-        cases = " ".join(f"when '{c}' then [{', '.join(map(_ref_sql, r))}]" for c, r in COMPONENTS.items())
-        return f"case v.component {cases} else ['?'] end"
-    return "[" + ", ".join(_ref_sql(r) for r in refs) + "]"
+def _ok(refs: tuple[str, ...]) -> str:
+    """SQL that is true where every cell in `refs` is shown for the row `v` (its shown cells: `s.refs`)."""
+    has = "list_has_all(coalesce(s.refs, []), [{}])".format
+    plain = [r for r in refs if not r.startswith("=")]
+    parts = [has(", ".join(map(_ref_sql, plain)))] if plain else []
+    if COMPONENT in refs:
+        cases = " ".join(f"when '{c}' then {has(', '.join(map(_ref_sql, r)))}" for c, r in COMPONENTS.items())
+        parts.append(f"case v.component {cases} else false end")
+    if INDEX in refs:
+        for component, cells in COMPONENTS.items():
+            full = " or v.billing_sustainability_score >= 100" if component == "billing_sustainability" else ""
+            parts.append(f"(v.{component}_value is null{full} or {has(', '.join(map(_ref_sql, cells)))})")
+    return " and ".join(parts)
 
 
 def published(view: str) -> dict[str, tuple[str, ...]]:
@@ -336,8 +401,7 @@ def view_sql(con: duckdb.DuckDBPyConnection, view: str) -> str:
         elif column == agency_count:
             select.append(f"case when v.{column} >= {FEWEST_AGENCIES} then v.{column} end as {column}")
         elif column in rules:
-            refs = _refs_sql(rules[column])
-            ok = f"list_has_all(coalesce(s.refs, []), {refs})"
+            ok = _ok(rules[column])
             select.append(f"case when {ok} then v.{column} end as {column}")
             hidden.append(f"case when not {ok} and v.{column} is not null then '{column}' end")
         else:
@@ -355,13 +419,35 @@ def _type(con: duckdb.DuckDBPyConnection, view: str, column: str) -> str:
                        [view, column]).fetchall()[0][0]
 
 
+def protect(con: duckdb.DuckDBPyConnection) -> int:
+    """pub_cells from pub_agency_cells, every cell decided; returns the number of hidden cells."""
+    con.execute(PLACE_CELLS.format(small=SMALLEST_SHOWN - 1, by_type=", ".join(f"'{f}'" for f in BY_TYPE)))
+    return solve(con)
+
+
 def refresh(con: duckdb.DuckDBPyConnection) -> int:
     """Rebuild the layer from the current KPI views (inside the caller's transaction); returns the number of
     hidden cells."""
     con.execute(AGENCY_CELLS)
-    con.execute(PLACE_CELLS.format(small=SMALLEST_SHOWN - 1, by_type=", ".join(f"'{f}'" for f in BY_TYPE)))
-    hidden = solve(con)
-    con.execute(SHOWN_REFS)
+    hidden = protect(con)
+    con.execute(SHOWN_REFS.format(year_end=YEAR_END))
     for view in KEYS:
         con.execute(view_sql(con, view))
     return hidden
+
+
+def descriptions() -> dict[str, str]:
+    """What each relation of the layer holds, for the schema browser and the export README."""
+    found = {
+        "pub_agency_cells": "Protected layer: each agency's part of every published count (quarter x family x "
+                            "categorization x category); the layer's input, state staff only.",
+        "pub_cells": "Protected layer: every place x agency type x category cell readers outside the state office "
+                     "could see, with its value, agencies, non-zero contributors and whether it is hidden.",
+        "pub_shown_refs": "Protected layer: per quarter and place, the cells shown (as 'family' or "
+                          "'family:category'), which the pub_* views test their measures against.",
+    }
+    for view in KEYS:
+        found["pub_" + view.removeprefix("kpi_")] = (
+            f"{view}'s state and region rows as readers outside the state office see them: measures resting on a "
+            "hidden cell are null and named in `suppressed`.")
+    return found
