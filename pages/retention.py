@@ -12,6 +12,10 @@ as_of, quarter = data.as_of(), f.quarter_to
 st.caption(f"{f.describe()} · data as of {as_of}")
 widgets.scope_note(f)
 disclosure.note()
+if disclosure.restricted():
+    st.caption(":material/calendar_month: Outside the state office, counts over a rolling 4-quarter window "
+               "(separations, turnover, reasons for leaving) are published once a year, for the window ending in "
+               "Q4: windows ending in every quarter could be subtracted from one another.")
 
 left, right = st.columns(2)
 with left:
@@ -43,6 +47,8 @@ else:
                                                                              medians["median_tenure_months"])),
                                "Months since hire", "Still employed (%)"), curve, "tenure-survival", as_of)
 
+if disclosure.restricted():
+    quarter = f"{int(quarter[:4]) - (quarter[-1] != '4')}-Q4"  # the latest window published to them
 st.subheader(f"Why peers leave, 4 quarters to {quarter}")
 reasons = disclosure.place(queries.separation_reasons(f, quarter), f)
 if reasons.is_empty():

@@ -440,8 +440,8 @@ def metrics_markdown() -> str:
         "  PEER_SUPERVISOR and CLINICAL_LICENSED are not peers.",
         "- Dates that depend on today use the as-of date: warehouse_settings `as_of` when set, else the",
         "  current date (view `dim_as_of`).",
-        "- These views hold unsuppressed counts, for state office staff. Small-cell suppression (1-10",
-        "  people) for readers outside the state office is not part of them.",
+        "- These views hold unsuppressed counts, for state office staff. Readers outside the state office see",
+        "  their protected twins (`pub_*`, pipelines/publication.py); each metric below says what it rests on.",
         "- Materialized views (" + ", ".join(f"`{v.name}`" for v in VIEWS if v.materialized) + ") are",
         "  stored as tables of the same name, recomputed from their SQL in every load's transaction, so",
         "  they always match the facts; the others are computed when read.",
@@ -472,6 +472,9 @@ def metrics_markdown() -> str:
             f"- Reports: {', '.join(m.reports)}",
             f"- Levels: {', '.join(m.levels)}",
             f"- Column `{m.column}` in: {', '.join(f'`{v}`' for v in m.views)}",
+            "- Outside the state office: " + (f"shown where these cells of the protected layer are shown: "
+                                              f"{', '.join(f'`{r}`' for r in m.rests_on)}" if m.rests_on
+                                              else "not shown (state staff only)"),
         ]
     lines += [
         "",
