@@ -18,7 +18,9 @@ SUPPRESSED = "suppressed"  # what a hidden cell reads in tables and CSV download
 NOTE = ("Small counts are suppressed for readers outside the state office: a figure resting on 1 to 10 people "
         "(or on fewer than 3 agencies) is not shown, nor any figure that would let it be worked out from "
         "totals, percentages or your own agency's figures. Charts leave such cells out; tables read "
-        "“suppressed”.")
+        "“suppressed”. Figures over a rolling 4 quarters (turnover, 12-month retention, reasons for leaving) "
+        "and the integration index, which scores retention, are published once a year, for the window ending "
+        "in Q4.")
 
 
 def restricted() -> bool:

@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from pipelines.metrics import metric
-from pipelines.publication import YEAR_END
+from pipelines.publication import yearly
 
 STATE_CARDS = ("peer_fte_per_100k", "peer_to_clinician_ratio", "certified_pct", "peers_per_trained_supervisor",
                "annualized_turnover_pct", "denial_rate_pct", "integration_index")
@@ -28,7 +28,7 @@ def card(metric_id: str, series: pl.DataFrame, column: str | None = None) -> Non
     shown = m.format_value(latest)
     if latest is None and "suppressed" in series.columns and m.column in (series["suppressed"][-1] or "").split(", "):
         # it rests on a small count (disclosure.NOTE), or on a rolling window published only at year end
-        shown = "published for Q4" if YEAR_END in m.rests_on and series["quarter"][-1][-1] != "4" else "suppressed"
+        shown = "published for Q4" if yearly(m.rests_on) and series["quarter"][-1][-1] != "4" else "suppressed"
     st.metric(m.label, shown, delta, delta_color=colour, help=f"{m.description} ({m.formula})",
               border=True, chart_data=[v for v in values if v is not None] or None, chart_type="line",
               delta_arrow=arrow)

@@ -12,10 +12,6 @@ as_of, quarter = data.as_of(), f.quarter_to
 st.caption(f"{f.describe()} · data as of {as_of}")
 widgets.scope_note(f)
 disclosure.note()
-if disclosure.restricted():
-    st.caption(":material/calendar_month: Outside the state office, counts over a rolling 4-quarter window "
-               "(separations, turnover, reasons for leaving) are published once a year, for the window ending in "
-               "Q4: windows ending in every quarter could be subtracted from one another.")
 
 left, right = st.columns(2)
 with left:

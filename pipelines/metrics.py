@@ -245,7 +245,7 @@ METRICS: tuple[Metric, ...] = (
         "when no hire falls in the cohort.",
         "cohort hires not separated within 12 months / cohort hires x 100",
         ("retention",), True, ("kpi_retention_12m",) + _LEVEL_VIEWS, "retention_12m_pct",
-        rests_on=('cohort', 'cohort:RETAINED', 'cohort:LEFT')),
+        rests_on=('cohort', 'cohort:RETAINED', 'cohort:LEFT', publication.YEAR_END)),
     Metric(
         "still_employed_pct", "Tenure survival", "%", ".1f",
         "Kaplan-Meier estimate of the share of peers still employed after the given number of completed "

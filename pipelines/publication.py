@@ -56,9 +56,16 @@ FAMILIES = (
     Family("peer_fte_billing", False),
 )
 YEAR_END = "year-end"
-"""A pseudo-cell shown only in Q4. Counts over a rolling 4-quarter window (separations, the retention cohort)
-rest on it, and so does turnover (its denominator, the average headcount, is public): a window in every
-quarter would let a reader subtract one window from the next and recover single quarters."""
+"""A pseudo-cell shown only in Q4. Every figure over a rolling 4-quarter window rests on it: counts
+(separations, the retention cohort), rates (turnover, 12-month retention, shares of reasons) and what is
+computed from them (the retention component, and so the integration index while retention is scored).
+A window in every quarter would let a reader subtract one window from the next, or chain exact rates of
+overlapping windows, and recover single quarters."""
+
+
+def yearly(refs: tuple[str, ...]) -> bool:
+    """Published only for quarters ending a calendar year."""
+    return YEAR_END in refs or INDEX in refs
 BY_TYPE = tuple(f.name for f in FAMILIES if f.by_type)
 
 AGENCY_CELLS = """
@@ -278,7 +285,7 @@ COMPONENTS = {
     "peer_to_clinician_ratio": ("peers", "clinicians"),
     "pct_certified": ("cert", "cert:CERTIFIED_ACTIVE"),
     "supervision_coverage": ("peers", "supervisors:TRAINED"),
-    "retention_12m": ("cohort", "cohort:RETAINED", "cohort:LEFT"),
+    "retention_12m": ("cohort", "cohort:RETAINED", "cohort:LEFT", YEAR_END),
     "billing_sustainability": ("peer_fte_billing", "peer_fte_billing:PAID", "peer_fte_billing:UNPAID"),
 }
 """What each integration index component rests on (targets and weights are state policy, always shown)."""
@@ -288,7 +295,7 @@ COMPONENT = "=component"
 INDEX = "=index"
 """The integration index and its stage: every scored component's cells, except that a full billing sub-score
 (100) says only "at or above target", never the share itself, so it needs none."""
-INDEX_CELLS = tuple(dict.fromkeys(r for refs in COMPONENTS.values() for r in refs))
+INDEX_CELLS = tuple(dict.fromkeys(r for refs in COMPONENTS.values() for r in refs if r != YEAR_END))
 KEEP = {family: frozenset(r.partition(":")[2] for r in INDEX_CELLS if r.partition(":")[0] == family)
         for family in {r.partition(":")[0] for r in INDEX_CELLS}}
 """Per family, the categories ('' = the total) complementary suppression hides last: the index rests on them."""
