@@ -2,14 +2,17 @@
 
 The uploaded rows are registered as the relation `upload` (typed columns, `__row`, quarter_start,
 quarter_end). Each check is one query returning (row, column, value, message) for offending rows.
+Only rows of the agencies a run is scoped to reach `upload`, so no check reads another agency's data.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import duckdb
+import polars as pl
 
 from pipelines.contracts import PEER_ROLES
 from pipelines.findings import ERROR, WARNING, Finding
@@ -146,9 +149,30 @@ CROSS_CHECKS = [
 ]
 
 
-def run(con: duckdb.DuckDBPyConnection, kind: str, as_of: dt.date, cap: int, cross: bool,
-        billing_requires_certification: bool = True, ceiling: float = 1400) -> tuple[list[Finding], dict[str, int]]:
-    """Run the reference checks (and the cross-report checks when `cross`) on the registered `upload`."""
+def run(con: duckdb.DuckDBPyConnection, upload: pl.DataFrame, kind: str, as_of: dt.date, cap: int, cross: bool,
+        agencies: Collection[str] | None = None, billing_requires_certification: bool = True,
+        ceiling: float = 1400) -> tuple[list[Finding], dict[str, int]]:
+    """Run the reference checks (and the cross-report checks when `cross`) on the uploaded rows.
+
+    `agencies` scopes the run: rows naming any other agency are not checked (None: every agency, for the
+    state's own backfills).
+    """
+    con.register("upload", in_scope(upload, agencies))
+    try:
+        return _run_checks(con, kind, as_of, cap, cross, billing_requires_certification, ceiling)
+    finally:
+        con.unregister("upload")
+
+
+def in_scope(upload: pl.DataFrame, agencies: Collection[str] | None) -> pl.DataFrame:
+    """The rows whose agency is in `agencies` (or not filled in: those match no agency's data)."""
+    if agencies is None:
+        return upload
+    return upload.filter(pl.col("agency_id").is_null() | pl.col("agency_id").is_in(list(agencies)))
+
+
+def _run_checks(con: duckdb.DuckDBPyConnection, kind: str, as_of: dt.date, cap: int, cross: bool,
+                billing_requires_certification: bool, ceiling: float) -> tuple[list[Finding], dict[str, int]]:
     findings: list[Finding] = []
     overflow: dict[str, int] = {}
     checks = REFERENCE_CHECKS + (CROSS_CHECKS if cross else [])

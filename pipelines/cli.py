@@ -222,7 +222,9 @@ def _run_files(files: list[Path], report: Optional[ReportKind], agency: Optional
 
 FILES = typer.Argument(..., help="One or more CSV or XLSX report files.", show_default=False)
 REPORT_OPT = typer.Option(None, "--report", help="Report kind; inferred from the header when omitted.")
-AGENCY_OPT = typer.Option(None, "--agency", help="Agency id the file is for (required for a header-only file).")
+AGENCY_OPT = typer.Option(None, "--agency", help="Agency id the file is for: a row naming another agency rejects "
+                          "the file before any check reads the warehouse, and a rejection is recorded under this "
+                          "agency (required for a header-only file; without it a file may hold many agencies).")
 QUARTER_OPT = typer.Option(None, "--quarter", help="Quarter the file is for, YYYY-Qn.")
 FORMAT_OPT = typer.Option(ReportFormat.text, "--format", help="text for people, json for programs.")
 

@@ -59,9 +59,10 @@ def submit(con: duckdb.DuckDBPyConnection, validated: Validated, *, agency: str 
     demo loader's synthetic history).
     """
     report = validated.report
+    groups = validated.groups
     if not report.valid or validated.typed is None:
-        group = validated.groups[0] if len(validated.groups) == 1 else (agency, quarter)
-        sid = record_rejection(con, report, agency=group[0], quarter=group[1], submitted_by=submitted_by,
+        groups = [rejection_group(validated, agency, quarter)]
+        sid = record_rejection(con, report, agency=groups[0][0], quarter=groups[0][1], submitted_by=submitted_by,
                                submitted_at=submitted_at)
         result = LoadResult("rejected", [sid])
     else:
@@ -74,15 +75,22 @@ def submit(con: duckdb.DuckDBPyConnection, validated: Validated, *, agency: str 
             result = load(con, report, validated.typed, validated.groups, submitted_by=submitted_by,
                           submitted_at=submitted_at, publish=publish, refresh=refresh)
     if role is not None:
-        _audit(con, validated, result, submitted_by, role)
+        _audit(con, validated, result, groups, submitted_by, role)
     return result
 
 
-def _audit(con: duckdb.DuckDBPyConnection, validated: Validated, result: LoadResult, actor: str | None,
-           role: str) -> None:
+def rejection_group(validated: Validated, agency: str | None, quarter: str | None) -> tuple[str | None, str | None]:
+    """Where a rejected file is recorded: the agency and quarter it was uploaded for, never ones named in
+    its rows; without a choice (a state backfill), the file's one agency and quarter, if it has only one."""
+    only = validated.groups[0] if len(validated.groups) == 1 else (None, None)
+    return agency or only[0], quarter or only[1]
+
+
+def _audit(con: duckdb.DuckDBPyConnection, validated: Validated, result: LoadResult, groups: list[tuple],
+           actor: str | None, role: str) -> None:
     report = validated.report
     what = f"{report.report or 'unknown report'} · {report.file} · " + ", ".join(
-        f"{a} {q}" for a, q in validated.groups[:5]) + (" …" if len(validated.groups) > 5 else "")
+        f"{a} {q}" for a, q in groups[:5]) + (" …" if len(groups) > 5 else "")
     ids = ", ".join(f"#{i}" for i in result.submission_ids) or None
     actor = actor or (f"cli:{getpass.getuser()}" if role == "cli" else "unknown")
     if result.status == "rejected":

@@ -20,6 +20,8 @@ from pipelines.structure import infer_report, map_columns
 from pipelines.suites import DERIVED, QUARTER_END, QUARTER_START, ROWS_WITH_SAME_KEY, helper_columns
 
 STOP_CODES = {"missing-column", "misspelled-column", "duplicate-column", "blank-header"}
+MISMATCH_LISTED = 20
+"""Rows listed per agency-mismatch or quarter-mismatch (the rest are counted)."""
 
 
 @dataclass
@@ -70,6 +72,10 @@ def validate(path: Path | str, data: bytes | None = None, *, kind: str | None = 
              on_stage: Callable[[str], None] | None = None) -> Validated:
     """Validate a file; `con` (a warehouse cursor) enables reference and cross-report checks.
 
+    With `agency`, the file is that agency's alone: rows naming another agency are rejected before anything
+    reads the warehouse, and the checks read only that agency's data. Without it (a state backfill), rows of
+    any number of agencies are checked.
+
     `on_stage` is told what is about to run ("reading", "typing", "rules", "checks"), for progress displays.
     """
     report = Report(file=Path(path).name)
@@ -113,7 +119,13 @@ def validate(path: Path | str, data: bytes | None = None, *, kind: str | None = 
     clock.lap("types")
     for f in type_findings:
         report.add(f)
-    _check_fixed(report, typed, fixed, mapping.positions)
+    if agency and _rows_of_other_agencies(report, typed, agency, mapping.positions):
+        report.notes.append(f"Rows name an agency other than {agency}: nothing else was checked. Upload only "
+                            f"{agency}'s rows.")
+        _merge(report.truncated, overflow)
+        return Validated(report)
+    if quarter:
+        _check_quarter(report, typed, quarter, mapping.positions)
     if typed.is_empty():
         if not (agency and quarter):
             if report.errors:  # e.g. an unclosed quote swallowed every row: "no rows" would mislead
@@ -131,16 +143,11 @@ def validate(path: Path | str, data: bytes | None = None, *, kind: str | None = 
             report.add(f)
     _merge(overflow, gx_overflow)
     if con is not None:
-        con.register("upload", typed)
-        try:
-            as_of = resolve_as_of(con)
-            ref, ref_overflow = checks.run(
-                con, kind, as_of, cap, cross=True,
-                billing_requires_certification=warehouse.policy(
-                    con, "certification_required_for_billing", "true").lower() == "true",
-                ceiling=float(warehouse.policy(con, "units_per_fte_ceiling", "1400")))
-        finally:
-            con.unregister("upload")
+        ref, ref_overflow = checks.run(
+            con, typed, kind, resolve_as_of(con), cap, cross=True, agencies=[agency] if agency else None,
+            billing_requires_certification=warehouse.policy(
+                con, "certification_required_for_billing", "true").lower() == "true",
+            ceiling=float(warehouse.policy(con, "units_per_fte_ceiling", "1400")))
         for f in ref:
             report.add(f)
         _merge(overflow, ref_overflow)
@@ -172,18 +179,40 @@ class _Clock:
         self._announce(self.NEXT[name])
 
 
-def _check_fixed(report: Report, typed: pl.DataFrame, fixed: dict[str, str], positions: dict) -> None:
-    """When the upload names an agency or quarter, every row in the file must agree with it."""
-    for column, expected in fixed.items():
-        if positions.get(column) is None:
-            continue
-        bad = typed.filter(pl.col(column).is_not_null() & (pl.col(column) != expected)).select(ROW, column)
-        for row, value in bad.head(20).iter_rows():
-            report.add(Finding(f"{column.split('_')[0]}-mismatch", f"Row {row}: {column} is {value} but this "
-                               f"upload is for {expected}. Upload each {column.replace('_id', '')}'s rows "
-                               "separately, or correct the value.", row=row, column=column, value=value))
-        if bad.height > 20:
-            report.truncated[f"{column.split('_')[0]}-mismatch"] = bad.height - 20
+def _rows_of_other_agencies(report: Report, typed: pl.DataFrame, agency: str, positions: dict) -> bool:
+    """Flag rows naming an agency other than the one the upload is for; True when there are any.
+
+    Checked before anything reads the warehouse: another agency's rows are never compared with its data.
+    """
+    bad = _disagreeing(typed, "agency_id", agency, positions)
+    for row, value in bad.head(MISMATCH_LISTED).iter_rows():
+        report.add(Finding("agency-mismatch", f"Row {row}: agency_id is {value}, but this upload is for {agency}. "
+                           f"A file may hold only the rows of the agency it is uploaded for: remove this row or "
+                           f"correct the agency id.", row=row, column="agency_id", value=value))
+    _count_unlisted(report, "agency-mismatch", bad.height)
+    return bad.height > 0
+
+
+def _check_quarter(report: Report, typed: pl.DataFrame, quarter: str, positions: dict) -> None:
+    """When the upload names a quarter, every row in the file must agree with it."""
+    bad = _disagreeing(typed, "quarter", quarter, positions)
+    for row, value in bad.head(MISMATCH_LISTED).iter_rows():
+        report.add(Finding("quarter-mismatch", f"Row {row}: quarter is {value} but this upload is for {quarter}. "
+                           "Upload each quarter's rows separately, or correct the value.",
+                           row=row, column="quarter", value=value))
+    _count_unlisted(report, "quarter-mismatch", bad.height)
+
+
+def _disagreeing(typed: pl.DataFrame, column: str, expected: str, positions: dict) -> pl.DataFrame:
+    """(row, value) of rows whose column is filled in and differs from the upload's choice."""
+    if positions.get(column) is None:
+        return typed.clear().select(ROW, column)
+    return typed.filter(pl.col(column).is_not_null() & (pl.col(column) != expected)).select(ROW, column)
+
+
+def _count_unlisted(report: Report, code: str, found: int) -> None:
+    if found > MISMATCH_LISTED:
+        report.truncated[code] = found - MISMATCH_LISTED
 
 
 def _merge(into: dict[str, int], more: dict[str, int]) -> None:
