@@ -28,7 +28,7 @@ def card(metric_id: str, series: pl.DataFrame, column: str | None = None) -> Non
     shown = m.format_value(latest)
     if latest is None and "suppressed" in series.columns and m.column in (series["suppressed"][-1] or "").split(", "):
         # it rests on a small count (disclosure.NOTE), or on a rolling window published only at year end
-        shown = "published for Q4" if yearly(m.rests_on) and series["quarter"][-1][-1] != "4" else "suppressed"
+        shown = "yearly (Q4)" if yearly(m.rests_on) and series["quarter"][-1][-1] != "4" else "suppressed"
     st.metric(m.label, shown, delta, delta_color=colour, help=f"{m.description} ({m.formula})",
               border=True, chart_data=[v for v in values if v is not None] or None, chart_type="line",
               delta_arrow=arrow)

@@ -154,29 +154,33 @@ with sums as (
         (quarter, family, categorization, category, agency_type),
         (quarter, family, categorization, category))
 ),
+parts as (  -- each agency's part of each place it is in (its region, and the state), by type and for all types
+    select quarter, family, categorization, category, agency_id, value, region_id as entity_id,
+        agency_type as kind from pub_agency_cells
+    union all select quarter, family, categorization, category, agency_id, value, 'STATE', agency_type
+        from pub_agency_cells
+),
+parts_all_types as (
+    select * replace ('ALL' as kind) from parts union all select * from parts
+),
 agencies_in as (  -- agencies behind each place's family total: an agency that reported counts, even with 0
-    select s.quarter, s.family, s.level, s.entity_id, s.agency_type, count(c.agency_id) as agencies
-    from sums s join pub_agency_cells c on c.quarter = s.quarter and c.family = s.family
-        and c.categorization = '' and (s.level = 'state' or c.region_id = s.entity_id)
-        and (s.agency_type = 'ALL' or c.agency_type = s.agency_type)
-    where s.categorization = ''
-    group by all
+    select quarter, family, entity_id, kind as agency_type, count(*) as agencies
+    from parts_all_types where categorization = '' group by all
 ),
 dominated as (  -- a cell some agency could subtract its own part from and be left with 1-10
-    select s.quarter, s.family, s.categorization, s.category, s.level, s.entity_id, s.agency_type,
+    select s.quarter, s.family, s.categorization, s.category, s.entity_id, s.agency_type,
         bool_or(s.value - c.value between 1 and {small}) as dominated
-    from sums s join pub_agency_cells c on c.quarter = s.quarter and c.family = s.family
-        and c.categorization = s.categorization and c.category = s.category
-        and (s.level = 'state' or c.region_id = s.entity_id)
-        and (s.agency_type = 'ALL' or c.agency_type = s.agency_type)
+    from sums s join parts_all_types c on c.quarter = s.quarter and c.family = s.family
+        and c.categorization = s.categorization and c.category = s.category and c.entity_id = s.entity_id
+        and c.kind = s.agency_type
     group by all
 )
 select s.quarter, s.family, s.categorization, s.category, s.level, s.entity_id, s.agency_type, s.value,
     coalesce(n.agencies, 0) as agencies, s.contributors, coalesce(d.dominated, false) as dominated,
     false as hidden
 from sums s
-left join agencies_in n using (quarter, family, level, entity_id, agency_type)
-left join dominated d using (quarter, family, categorization, category, level, entity_id, agency_type)
+left join agencies_in n using (quarter, family, entity_id, agency_type)
+left join dominated d using (quarter, family, categorization, category, entity_id, agency_type)
 where s.agency_type = 'ALL' or s.family in ({by_type})
 """
 
@@ -382,7 +386,7 @@ def _ok(refs: tuple[str, ...]) -> str:
         for component, cells in COMPONENTS.items():
             full = " or v.billing_sustainability_score >= 100" if component == "billing_sustainability" else ""
             parts.append(f"(v.{component}_value is null{full} or {has(', '.join(map(_ref_sql, cells)))})")
-    return " and ".join(parts)
+    return "(" + " and ".join(parts) + ")"
 
 
 def published(view: str) -> dict[str, tuple[str, ...]]:
