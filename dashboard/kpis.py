@@ -12,6 +12,12 @@ STATE_CARDS = ("peer_fte_per_100k", "peer_to_clinician_ratio", "certified_pct", 
                "annualized_turnover_pct", "denial_rate_pct", "integration_index")
 
 
+def hidden_as(m, quarter: str) -> str:
+    """How a hidden figure reads: it rests on a small count (disclosure.NOTE), or on a rolling window that
+    readers outside the state office get once a year."""
+    return "yearly (Q4)" if yearly(m.rests_on) and not quarter.endswith("Q4") else "suppressed"
+
+
 def card(metric_id: str, series: pl.DataFrame, column: str | None = None) -> None:
     """One st.metric for the last row of `series` (quarter-ordered), delta against the row before."""
     m = metric(metric_id)
@@ -27,8 +33,7 @@ def card(metric_id: str, series: pl.DataFrame, column: str | None = None) -> Non
     colour = "off" if arrow == "off" else {True: "normal", False: "inverse", None: "off"}[m.higher_is_better]
     shown = m.format_value(latest)
     if latest is None and "suppressed" in series.columns and m.column in (series["suppressed"][-1] or "").split(", "):
-        # it rests on a small count (disclosure.NOTE), or on a rolling window published only at year end
-        shown = "yearly (Q4)" if yearly(m.rests_on) and series["quarter"][-1][-1] != "4" else "suppressed"
+        shown = hidden_as(m, series["quarter"][-1])
     st.metric(m.label, shown, delta, delta_color=colour, help=f"{m.description} ({m.formula})",
               border=True, chart_data=[v for v in values if v is not None] or None, chart_type="line",
               delta_arrow=arrow)
@@ -48,8 +53,9 @@ def comparison(standing: pl.DataFrame) -> pl.DataFrame:
     rows = []
     for metric_id in COMPARED:
         m = metric(metric_id)
-        rows.append({"measure": m.label, **{p: "suppressed" if m.column in h else m.format_value(v)
-                                            for p, v, h in zip(places, standing[m.column], hidden)}})
+        rows.append({"measure": m.label, **{p: hidden_as(m, q) if m.column in h else m.format_value(v)
+                                            for p, v, h, q in zip(places, standing[m.column], hidden,
+                                                                  standing["quarter"])}})
     return pl.DataFrame(rows)
 
 
