@@ -1,7 +1,7 @@
 """The audit trail: who did what, when. Rows are only ever appended (no code path updates or deletes them).
 
 Actions: sign_in, upload_accepted, upload_rejected, upload_unchanged, replacement, original_download,
-sql_query, access_denied. The log is its own DuckDB file (PEER_AUDIT), attached to every read-write
+sql_query, access_denied, publication_failed (a load committed but the snapshot could not be replaced). The log is its own DuckDB file (PEER_AUDIT), attached to every read-write
 warehouse connection as `audit`: it never reaches the analysts' snapshot, which copies the warehouse file.
 """
 
@@ -13,7 +13,7 @@ import polars as pl
 from pipelines.warehouse import WRITE_LOCK
 
 ACTIONS = ("sign_in", "upload_accepted", "upload_rejected", "upload_unchanged", "replacement",
-           "original_download", "sql_query", "access_denied")
+           "original_download", "sql_query", "access_denied", "publication_failed")
 
 DDL = """
 create sequence if not exists audit.audit_seq start 1;

@@ -1,7 +1,9 @@
 """Command line: python -m pipelines COMMAND (also installed as `peer-pipelines`).
 
 Exit codes: 0 success (valid / loaded / unchanged), 1 invalid or rejected or refused, 2 unusable
-(unreadable file, bad arguments, warehouse busy or made by a newer version).
+(unreadable file, bad arguments, warehouse busy or made by a newer version, disk full: nothing loaded),
+3 loaded but not published (`ingest`: the load committed, the snapshot could not be replaced and stays
+stale until the next publication, which the next writing command or `init` makes).
 """
 
 from __future__ import annotations
@@ -56,20 +58,45 @@ def _unusable_on(*errors: type[Exception]):
     try:
         yield
     except errors as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{escape(str(exc))}[/red]", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from exc
+    except Exception as exc:
+        if not warehouse.is_disk_full(exc):
+            raise
+        full = warehouse.disk_full(settings.db_path().parent, "the command stopped; a load that had not "
+                                   "committed was rolled back.")
+        err.print(f"[red]{escape(str(full))}[/red]", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from exc
+
+
+LOADED_UNPUBLISHED = 3
+"""Exit code of an ingest whose load committed but whose snapshot could not be replaced."""
 
 
 def _open_writer(upgrade: bool = False):
     """The warehouse for writing; with `upgrade`, a new or older-version file is first brought up to date
-    (what `init` does), so a load never meets a schema it was not written for."""
-    with _unusable_on(warehouse.WarehouseBusy, warehouse.WarehouseTooNew):
+    (what `init` does), so a load never meets a schema it was not written for, and a snapshot left stale by
+    an interrupted or failed publication is published again."""
+    from pipelines import snapshot
+
+    with _unusable_on(warehouse.WarehouseBusy, warehouse.WarehouseTooNew, warehouse.DiskFull):
+        warehouse.NOTICES.clear()
         con = warehouse.connect()
+        for notice in warehouse.NOTICES:
+            err.print(f"[yellow]{escape(notice)}[/yellow]", highlight=False)
         found = warehouse.schema_version(con)
         if upgrade and found != warehouse.SCHEMA_VERSION:
             warehouse.init(con)
             err.print(f"Created the warehouse {settings.db_path()}." if found == 0 else
                       f"Upgraded the warehouse from schema version {found} to {warehouse.SCHEMA_VERSION}.")
+        if upgrade:
+            try:
+                if snapshot.repair(con):
+                    err.print(f"The snapshot {settings.snapshot_path()} was out of date (an earlier publication "
+                              "was interrupted or failed): published it again.")
+            except Exception as exc:  # the load can still go ahead; its own publication will try again
+                err.print(f"[yellow]The snapshot is out of date and could not be published again: "
+                          f"{escape(str(exc))}[/yellow]", highlight=False)
     return con
 
 
@@ -125,16 +152,20 @@ def _total(report: Report, severity: str) -> int:
 
 
 def _validation_connection():
-    """A read-only view of the warehouse for reference and cross-report checks: the live file, else the
-    snapshot, else an in-memory warehouse holding only the reference data (no cross-report checks)."""
+    """A read-only view of the warehouse for reference and cross-report checks: the published snapshot, never
+    the live file (opening it, even read-only, would lock out a writer for as long as the check runs), else an
+    in-memory warehouse holding only the reference data (no cross-report checks)."""
     import duckdb
 
-    for path in (settings.db_path(), settings.snapshot_path()):
-        if path.exists():
-            try:
-                return warehouse.connect(path, read_only=True)
-            except (warehouse.WarehouseBusy, duckdb.Error):
-                continue
+    path = settings.snapshot_path()
+    if path.exists():
+        try:
+            return warehouse.connect(path, read_only=True)
+        except duckdb.Error:
+            pass
+    if settings.db_path().exists():
+        err.print(f"[yellow]No readable snapshot at {path}: checked against the reference data only (no "
+                  "cross-report checks). Run init to publish one.[/yellow]", highlight=False)
     con = duckdb.connect(":memory:")
     warehouse.init(con)
     return con
@@ -143,12 +174,14 @@ def _validation_connection():
 @app.command()
 def init() -> None:
     """Create the warehouse, or upgrade one made by an older version; reload reference data and views."""
+    warehouse.NOTICES.clear()
     con = _open_writer()
-    with _unusable_on(warehouse.WarehouseTooNew):
+    with _unusable_on(warehouse.WarehouseTooNew, warehouse.DiskFull):
         found = warehouse.init(con)
     from pipelines import snapshot
 
-    snapshot.publish(con)
+    with _unusable_on(warehouse.DiskFull):
+        snapshot.publish(con)
     if found == 0:
         out.print(f"Created {settings.db_path()} (schema version {warehouse.SCHEMA_VERSION}).")
     elif found < warehouse.SCHEMA_VERSION:
@@ -197,12 +230,18 @@ def _run_files(files: list[Path], report: Optional[ReportKind], agency: Optional
             if load:
                 from pipelines.ingest import ingest
 
-                outcome = ingest(con, path, kind=kind, agency=agency, quarter=quarter, submitted_by=submitted_by,
-                                 on_stage=stage)
+                with _unusable_on(warehouse.DiskFull):
+                    outcome = ingest(con, path, kind=kind, agency=agency, quarter=quarter,
+                                     submitted_by=submitted_by, on_stage=stage)
                 rep, status = outcome.validated.report, outcome.status
                 code = _exit_code(rep) if status == "rejected" else 0
                 if status == "rejected" and code == 0:
                     code = 1
+                if outcome.load.publish_error:
+                    status, code = "loaded-unpublished", LOADED_UNPUBLISHED
+                    err.print(f"[yellow]{escape(path.name)}: loaded; publication failed: "
+                              f"{escape(outcome.load.publish_error)}; the snapshot is stale until the next "
+                              "publish/init.[/yellow]", highlight=False, soft_wrap=True)
             else:
                 from pipelines.validation import validate
 
@@ -258,6 +297,7 @@ def query(sql: str = typer.Argument(..., help="One read-only SQL statement (name
     max_rows = min(max_rows, settings.sql_max_rows()) if max_rows else settings.sql_max_rows()
     timeout = min(timeout, settings.sql_timeout_s()) if timeout else settings.sql_timeout_s()
     params = dict(p.split("=", 1) for p in param if "=" in p)
+    _audit_query(sql, params)
     try:
         result = sandbox_process.run(sql, max_rows=max_rows, timeout_s=timeout, params=params)
     except sandbox.Refused as exc:
@@ -273,7 +313,31 @@ def query(sql: str = typer.Argument(..., help="One read-only SQL statement (name
             table.add_row(*["" if v is None else escape(str(v)) for v in r])
         out.print(table)
     if result.truncated:
-        err.print(f"[yellow]Showing the first {max_rows:,} rows.[/yellow]")
+        err.print(f"[yellow]{escape(result.notice or '')}[/yellow]", highlight=False, soft_wrap=True)
+
+
+def _audit_query(sql: str, params: dict[str, str]) -> None:
+    """Record the query in the audit trail as `cli:<user>`, as the workbench records its queries, before it
+    runs. The audit log is its own file; while a dashboard holds it open, the query still runs (the snapshot
+    is readable with any DuckDB client anyway) and a warning says it was not recorded."""
+    import getpass
+
+    import duckdb
+
+    from pipelines import audit
+
+    detail = sql + (f" -- parameters: {dict(sorted(params.items()))}" if params else "")
+    try:
+        con = duckdb.connect(":memory:")
+        try:
+            warehouse.attach_audit(con, settings.audit_path())
+            con.execute(audit.DDL)
+            audit.record(con, f"cli:{getpass.getuser()}", "cli", "sql_query", "published snapshot", detail)
+        finally:
+            con.close()
+    except (duckdb.Error, OSError) as exc:
+        err.print(f"[yellow]Not recorded in the audit trail ({escape(str(exc).splitlines()[0])}).[/yellow]",
+                  highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -16,6 +16,10 @@ from pipelines.validation import Validated, validate
 from pipelines.warehouse import WRITE_LOCK
 
 
+REFUSED = {"file-too-large", "unsupported-format", "binary-file", "encoding-error", "empty-file"}
+"""File-level refusals whose reason the audit trail repeats (a file that could not, or must not, be read)."""
+
+
 class Stale(RuntimeError):
     """The warehouse changed for the file's agencies after it was validated: validate it again."""
 
@@ -94,8 +98,10 @@ def _audit(con: duckdb.DuckDBPyConnection, validated: Validated, result: LoadRes
     ids = ", ".join(f"#{i}" for i in result.submission_ids) or None
     actor = actor or (f"cli:{getpass.getuser()}" if role == "cli" else "unknown")
     if result.status == "rejected":
+        refused = next((f for f in report.errors if f.row is None and f.code in REFUSED), None)
         audit.record(con, actor, role, "upload_rejected", ids,
-                     f"{what} · {len(report.errors)} errors, {len(report.warnings)} warnings")
+                     f"{what} · {len(report.errors)} errors, {len(report.warnings)} warnings"
+                     + (f" · refused ({refused.code}): {refused.message}" if refused else ""))
     elif result.status == "unchanged":
         audit.record(con, actor, role, "upload_unchanged", None, f"{what} · identical to the current submission")
     else:
@@ -103,3 +109,6 @@ def _audit(con: duckdb.DuckDBPyConnection, validated: Validated, result: LoadRes
         if result.superseded_ids:
             audit.record(con, actor, role, "replacement", ids, "replaces " + ", ".join(
                 f"#{i}" for i in result.superseded_ids))
+        if result.publish_error:
+            audit.record(con, actor, role, "publication_failed", ids, f"{what} · loaded; the snapshot was not "
+                         f"replaced and is stale until the next publication: {result.publish_error}")

@@ -3,6 +3,10 @@
 A newer accepted submission supersedes the current one for its group (its facts are deleted, its
 record kept); an identical file (same sha256 as every group's current submission) changes nothing;
 a rejected file is recorded with its findings and writes no facts.
+
+A load that cannot be written (a full disk) is rolled back and raises warehouse.DiskFull saying what to
+free. Publication comes after the commit: if it fails, the load stands (status "loaded") and the result
+carries `publish_error`; the snapshot stays stale until the next publish (any writing command repairs it).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pipelines import metrics, snapshot
 from pipelines.contracts import REPORTS
 from pipelines.findings import Finding, Report
 from pipelines.reading import ROW
-from pipelines.warehouse import WRITE_LOCK
+from pipelines.warehouse import WRITE_LOCK, disk_full, is_disk_full
 
 STORED_FINDINGS_CAP = 5000
 """Findings kept with a submission (the counts are always complete)."""
@@ -29,6 +33,8 @@ class LoadResult:
     submission_ids: list[int] = field(default_factory=list)
     superseded_ids: list[int] = field(default_factory=list)
     rows: int = 0
+    publish_error: str | None = None
+    """Why the snapshot could not be replaced after this load committed (None: published, or not asked to)."""
 
 
 def _now(submitted_at: dt.datetime | None) -> dt.datetime:
@@ -60,10 +66,30 @@ def record_rejection(con: duckdb.DuckDBPyConnection, report: Report, *, agency: 
             ).fetchall()[0][0]
             _store_findings(con, {sid: report.findings[:STORED_FINDINGS_CAP]})
             con.execute("commit")
-        except Exception:
-            con.execute("rollback")
+        except Exception as exc:
+            _rollback(con, exc)
             raise
     return sid
+
+
+def _rollback(con: duckdb.DuckDBPyConnection, exc: Exception) -> None:
+    """Roll back after `exc`; a transaction DuckDB already ended (a failed commit) is not a second error. A full
+    disk becomes DiskFull, saying nothing was written."""
+    try:
+        con.execute("rollback")
+    except duckdb.Error:
+        pass
+    if is_disk_full(exc):
+        raise disk_full(_folder(con), "nothing was written (the load was rolled back).") from exc
+
+
+def _folder(con: duckdb.DuckDBPyConnection):
+    try:
+        return snapshot.database_file(con).parent
+    except Exception:
+        from pipelines import settings
+
+        return settings.db_path().parent
 
 
 def _count(report: Report, severity: str) -> int:
@@ -114,8 +140,8 @@ def load(con: duckdb.DuckDBPyConnection, report: Report, typed: pl.DataFrame, gr
             if refresh:
                 metrics.refresh(con)
             con.execute("commit")
-        except Exception:
-            con.execute("rollback")
+        except Exception as exc:
+            _rollback(con, exc)
             raise
         finally:
             for name in ("new_groups", "new_ids"):
@@ -123,9 +149,13 @@ def load(con: duckdb.DuckDBPyConnection, report: Report, typed: pl.DataFrame, gr
                     con.unregister(name)
                 except Exception:
                     pass
+        result = LoadResult("loaded", ids["submission_id"].to_list(), superseded, typed.height)
         if publish:
-            snapshot.publish(con)
-    return LoadResult("loaded", ids["submission_id"].to_list(), superseded, typed.height)
+            try:
+                snapshot.publish(con)
+            except Exception as exc:  # committed: the load stands, the snapshot is stale until the next publish
+                result.publish_error = str(exc) or type(exc).__name__
+    return result
 
 
 def _group_frame(typed: pl.DataFrame, groups: list[tuple[str, str]]) -> pl.DataFrame:

@@ -18,6 +18,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "PEER_SNAPSHOT": ("data/published/warehouse.duckdb", "Read-only copy for analysts, rewritten after each load."),
     "PEER_AS_OF": ("", "Date (YYYY-MM-DD) used as 'today' by date rules; empty means the real date."),
     "PEER_MAX_UPLOAD_MB": ("50", "Largest file accepted, in megabytes."),
+    "PEER_READ_MEMORY_MB": ("4096", "Memory (address space, MB) the child process reading one uploaded file may map."),
+    "PEER_READ_TIMEOUT_S": ("120", "Seconds the child process reading one uploaded file may run before it is stopped."),
     "PEER_FINDINGS_DETAIL_CAP": ("10000", "Findings listed row by row per rule; beyond it, counts and a sample."),
     "PEER_SQL_TIMEOUT_S": ("5", "Seconds an analyst's SQL query may run before it is stopped."),
     "PEER_SQL_MAX_ROWS": ("10000", "Rows an analyst's SQL query returns at most; beyond it the result is cut."),
@@ -78,6 +80,15 @@ def as_of() -> dt.date:
 
 def max_upload_bytes() -> int:
     return int(float(get("PEER_MAX_UPLOAD_MB")) * 1024 * 1024)
+
+
+def read_memory_bytes() -> int:
+    """Address space of the child that parses an upload (see pipelines/bounded_read.py)."""
+    return int(float(get("PEER_READ_MEMORY_MB")) * 1024 * 1024)
+
+
+def read_timeout_s() -> float:
+    return float(get("PEER_READ_TIMEOUT_S"))
 
 
 def findings_detail_cap() -> int:

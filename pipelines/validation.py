@@ -11,11 +11,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines import checks, gx_runner, settings, warehouse
+from pipelines import bounded_read, checks, gx_runner, settings, warehouse
 from pipelines.coercion import type_cells
 from pipelines.contracts import REPORTS
 from pipelines.findings import ERROR, Finding, Report
-from pipelines.reading import ROW, Unreadable, read_file
+from pipelines.reading import ROW, Unreadable
 from pipelines.structure import infer_report, map_columns
 from pipelines.suites import DERIVED, QUARTER_END, QUARTER_START, ROWS_WITH_SAME_KEY, helper_columns
 
@@ -82,7 +82,7 @@ def validate(path: Path | str, data: bytes | None = None, *, kind: str | None = 
     cap = settings.findings_detail_cap()
     clock = _Clock(on_stage)
     try:
-        raw = read_file(path, data)
+        raw = bounded_read.read_file(path, data)  # parsed in a child with bounded memory and time
         clock.lap("read")
     except Unreadable as exc:
         report.add(exc.finding)

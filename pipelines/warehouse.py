@@ -24,6 +24,43 @@ class WarehouseTooNew(RuntimeError):
     """The file was made by a newer version of this code, which an older one must not rewrite."""
 
 
+class DiskFull(OSError):
+    """A write failed for lack of space; the message says where, and what was (not) written."""
+
+
+NOTICES: list[str] = []
+"""Things opening the warehouse repaired on the way (a missing audit file), for the caller to show."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether an error (DuckDB's or the operating system's) comes from a full disk or quota."""
+    import errno
+
+    while exc is not None:
+        if isinstance(exc, DiskFull) or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(exc).lower()
+        if "no space left" in text or "disk quota exceeded" in text or "disk is full" in text:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def disk_full(folder: Path, what: str) -> DiskFull:
+    """A DiskFull saying which disk is full, how much is free and what happened."""
+    import shutil
+
+    folder = Path(folder)
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        free = f" ({shutil.disk_usage(folder).free / 2**20:,.1f} MB free)"
+    except OSError:
+        free = ""
+    return DiskFull(f"The disk holding {folder} is full{free}: {what} Free space there (old exports, copies of "
+                    f"the warehouse, files no longer needed), then run the command again.")
+
+
 def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse; a file locked by another process raises WarehouseBusy, never waits."""
     path = Path(path or settings.db_path())
@@ -32,7 +69,7 @@ def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBP
     try:
         con = duckdb.connect(str(path), read_only=read_only)
         if not read_only:
-            attach_audit(con, settings.audit_path(path))
+            _attach_audit_repairing(con, settings.audit_path(path))
         return con
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
@@ -42,6 +79,25 @@ def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBP
                 f"Warehouse busy: {path.name} is open for writing in another program{who}. "
                 "Wait for it to finish (or stop the dashboard) and try again.") from exc
         raise
+
+
+def _attach_audit_repairing(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Attach the audit log; a warehouse restored from a backup or copied without its audit file gets a new,
+    empty one (said in NOTICES), so recording an upload never fails after the load has committed."""
+    from pipelines import audit
+
+    existed = path.exists()
+    attach_audit(con, path)
+    has_log = con.execute("select count(*) from duckdb_tables() where database_name = 'audit' "
+                          "and table_name = 'audit_log'").fetchall()[0][0]
+    if has_log:
+        return
+    with WRITE_LOCK:
+        con.execute(audit.DDL)
+    if schema_version(con):  # a warehouse with data but no trail: say so (a new warehouse starts its own)
+        why = "was missing" if not existed else "had no audit table"
+        NOTICES.append(f"The audit trail {path} {why} (a warehouse restored or copied without it?): started a "
+                       "new, empty one. Earlier events are only in the old file, if it still exists.")
 
 
 def attach_audit(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
@@ -156,8 +212,13 @@ def init(con: duckdb.DuckDBPyConnection) -> int:
             if settings.get("PEER_AS_OF"):
                 set_setting(con, "as_of", settings.get("PEER_AS_OF"))
             con.execute("commit")
-        except Exception:
-            con.execute("rollback")
+        except Exception as exc:
+            try:
+                con.execute("rollback")
+            except duckdb.Error:
+                pass  # DuckDB already ended the transaction (a failed commit): the first error is the one to tell
+            if is_disk_full(exc):
+                raise disk_full(settings.db_path().parent, "the warehouse was not changed.") from exc
             raise
         attach_audit(con, None)  # a connection opened without connect() (an in-memory warehouse)
         con.execute(audit.DDL)  # its own transaction: one transaction writes one attached database
