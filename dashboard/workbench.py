@@ -2,6 +2,8 @@
 
 Every query runs through `pipelines.sandbox` on the published snapshot, never the live warehouse.
 The URL carries `sql` and one `p_NAME` per named parameter, so a query can be bookmarked and shared.
+A link only fills the editor: nothing runs until the reader presses Run (here or on a canned query).
+Results are bounded in rows and bytes (`sandbox.MAX_RESULT_BYTES`) and cached briefly, a few at a time.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ PARAM = "sql_param_"
 URL_SQL, URL_PARAM = "sql", "p_"
 _SEEDED = "_sql_seeded"
 _AUDITED = "_sql_audited"
+_RAN = "_sql_ran"  # the reader pressed Run in this session: results are shown from then on
 
 
 def snapshot_key() -> tuple | None:
@@ -33,15 +36,21 @@ def snapshot_key() -> tuple | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def schema(key: tuple) -> list[catalog.Relation]:
-    con = sandbox.open_snapshot()
+def schema(key: tuple) -> list[catalog.Relation] | str:
+    """The snapshot's relations, or why the snapshot could not be read."""
+    try:
+        con = sandbox.open_snapshot()
+    except sandbox.Refused as exc:
+        return str(exc)
     try:
         return catalog.schema(con)
+    except Exception as exc:  # a damaged snapshot: say so instead of a traceback
+        return f"The published snapshot could not be read ({sandbox._first_line(exc)})."
     finally:
         con.close()
 
 
-@st.cache_data(show_spinner="Running the query...", max_entries=64, ttl=600)
+@st.cache_data(show_spinner="Running the query...", max_entries=8, ttl=300)
 def _run(sql: str, params: tuple, key: tuple, timeout_s: float, max_rows: int) -> dict:
     """Results and refusals alike are cached per snapshot, so other clicks on the page do not rerun the query
     (the Run button does)."""
@@ -49,7 +58,8 @@ def _run(sql: str, params: tuple, key: tuple, timeout_s: float, max_rows: int) -
         result = sandbox_process.run(sql, params=dict(params), timeout_s=timeout_s, max_rows=max_rows)
     except sandbox.Refused as exc:
         return {"error": str(exc), "code": exc.code}
-    return {"frame": result.frame, "truncated": result.truncated, "seconds": result.seconds}
+    return {"frame": result.frame, "truncated": result.truncated, "seconds": result.seconds,
+            "notice": result.notice}
 
 
 def seed_from_url() -> None:
@@ -74,6 +84,7 @@ def _share(sql: str, values: dict[str, str]) -> None:
 
 
 def _use(query: catalog.CannedQuery) -> None:
+    st.session_state[_RAN] = True
     st.session_state[EDITOR] = query.sql
     for name, value in query.defaults.items():
         st.session_state[PARAM + name] = value
@@ -106,14 +117,20 @@ def editor() -> bool:
             values[name] = columns[i % len(columns)].text_input(f"${name}", key=PARAM + name)
     clicked = st.button("Run", type="primary", icon=":material/play_arrow:", key="sql_run")
     if clicked:
+        st.session_state[_RAN] = True
         _share(sql, values)
     return clicked
 
 
 def current() -> tuple[str, dict[str, str]] | None:
-    """The query the URL holds (the one to show results for), with its parameter values."""
+    """The query the URL holds (the one to show results for), with its parameter values; None until the
+    reader has pressed Run in this session, so opening a link never runs its query."""
     sql = st.query_params.get(URL_SQL)
     if not sql:
+        return None
+    if not st.session_state.get(_RAN):
+        st.info("This link holds the query shown in the editor. Read it, then press Run to run it.",
+                icon=":material/info:")
         return None
     values = {k[len(URL_PARAM):]: v for k, v in st.query_params.items() if k.startswith(URL_PARAM)}
     return sql, {n: values.get(n, "") for n in sandbox.parameters(sql)}
@@ -128,7 +145,7 @@ def results(sql: str, values: dict[str, str], rerun: bool = False) -> None:
     args = (sql, tuple(sorted(values.items())), key, settings.sql_timeout_s(), settings.sql_max_rows())
     if rerun:
         _run.clear(*args)
-    if rerun or st.session_state.get(_AUDITED) != args[:2]:  # each query a person runs or opens, once
+    if rerun or st.session_state.get(_AUDITED) != args[:2]:  # each query a person runs, once per run
         st.session_state[_AUDITED] = args[:2]
         auth.record("sql_query", "published snapshot", sql + (f" -- parameters: {dict(args[1])}" if values else ""))
     outcome = _run(*args)
@@ -137,7 +154,7 @@ def results(sql: str, values: dict[str, str], rerun: bool = False) -> None:
         return
     frame: pl.DataFrame = outcome["frame"]
     if outcome["truncated"]:
-        st.warning(f"Showing the first {frame.height:,} rows. Add filters or aggregate to see everything.")
+        st.warning(outcome["notice"], icon=":material/content_cut:")
     widgets.table(frame, "query-result", caption=f"{frame.height:,} rows in {outcome['seconds']:.2f} s from the "
                                                  "published snapshot.")
     st.download_button("Download query-result (Parquet)", parquet_bytes(frame), file_name="query-result.parquet",
@@ -157,6 +174,9 @@ def schema_browser() -> None:
     if key is None:
         return
     relations = schema(key)
+    if isinstance(relations, str):
+        st.error(relations, icon=":material/error:")
+        return
     everything = pl.DataFrame([{"relation": r.name, "kind": r.kind, "column": c.name, "type": c.type,
                                 "description": c.description} for r in relations for c in r.columns])
     st.download_button("Download schema (CSV)", widgets.csv_bytes(everything), file_name="schema.csv",

@@ -10,7 +10,7 @@ viewer = auth.require("sql")
 st.title("SQL workbench")
 st.caption(f"Read-only SQL (DuckDB dialect) on the published snapshot of the warehouse. One statement per run, "
            f"stopped after {settings.sql_timeout_s():g} s, at most {settings.sql_max_rows():,} rows. Share a "
-           "query by copying the page address.")
+           "query by copying the page address: a link fills the editor, and runs only when the reader presses Run.")
 workbench.seed_from_url()
 
 main, side = st.columns([3, 2], gap="large")

@@ -4,11 +4,17 @@ Four layers, after Datasette:
 1. the connection: the snapshot opened read-only, file and network access off, Python replacement
    scans off, no spill files, memory and thread limits, configuration locked;
 2. the statement: exactly one, and only a read statement, as DuckDB's own parser classifies it, with
-   its parse tree checked for file readers and SQL hidden in strings (`query('...')`);
+   its parse tree checked for file readers and SQL hidden in strings (`query('...')`). EXPLAIN and
+   EXPLAIN ANALYZE are checked like the statement they wrap: EXPLAIN ANALYZE runs that statement, so
+   `EXPLAIN ANALYZE COPY ...`, `EXPLAIN CREATE ...` and the like are refused like the bare statement;
+   EXPLAIN (ANALYZE) of a read statement that passes the check is allowed;
 3. a time limit, enforced by interrupting the query;
-4. a row cap (one more row is fetched to know it was hit).
+4. a row cap (one more row is fetched to know it was hit) and a cap on the result's size in bytes
+   (MAX_RESULT_BYTES): a result is cut to the rows that fit, and says so.
 The workbench and `query` run it in a child process (`pipelines.sandbox_process`), where the operating
-system also bounds the query's memory and kills it one second after the time limit.
+system also bounds the query's memory, kills it one second after the time limit, and refuses to open any
+file for writing (DuckDB's own file sandbox still lets a connection write to the database file it has
+open, read-only or not).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from pipelines import settings
 ST = duckdb.StatementType
 READ_STATEMENTS = {ST.SELECT, ST.EXPLAIN}
 MEMORY_LIMIT = "2GB"
+MAX_RESULT_BYTES = 32 << 20  # a result larger than this (in memory) is cut to the rows that fit
 SANDBOX_CONFIG = {
     "enable_external_access": "false",
     "python_enable_replacements": "false",
@@ -37,6 +44,7 @@ SANDBOX_CONFIG = {
     "temp_directory": "",  # no spill files beside the snapshot: the memory limit is a hard limit
     "memory_limit": MEMORY_LIMIT,
     "threads": "2",
+    "access_mode": "read_only",
     "lock_configuration": "true",
 }
 ONLY_READS = "The workbench only reads the warehouse; data changes arrive through validated agency reports."
@@ -88,8 +96,13 @@ class Refused(Exception):
 @dataclass
 class QueryResult:
     frame: pl.DataFrame
-    truncated: bool
+    truncated: bool  # cut: more rows than the row cap, or more bytes than MAX_RESULT_BYTES
     seconds: float
+    too_big: bool = False  # cut because of its size in bytes
+
+    @property
+    def notice(self) -> str | None:
+        return cut_notice(self.frame.height, self.truncated, self.too_big)
 
     @property
     def columns(self) -> list[str]:
@@ -100,13 +113,29 @@ class QueryResult:
         return self.frame.rows()
 
 
+def cut_notice(rows: int, truncated: bool, too_big: bool) -> str | None:
+    """What the reader is told when a result was cut (None when it is complete)."""
+    if too_big:
+        return (f"Showing the first {rows:,} rows: the result is larger than {MAX_RESULT_BYTES >> 20} MB, the most "
+                "the workbench returns. Select fewer or shorter columns, or aggregate first.")
+    if truncated:
+        return f"Showing the first {rows:,} rows. Add filters or aggregate to see everything."
+    return None
+
+
 def open_snapshot(path: Path | None = None) -> duckdb.DuckDBPyConnection:
     """A fresh sandboxed, read-only connection to the published snapshot (close it after use)."""
     path = Path(path or settings.snapshot_path())
     if not path.exists():
         raise Refused(f"No published snapshot at {path}. Load data first (python -m pipelines demo or ingest).",
                       "error")
-    return duckdb.connect(str(path), read_only=True, config=SANDBOX_CONFIG)
+    try:
+        return duckdb.connect(str(path), read_only=True, config=SANDBOX_CONFIG)
+    except duckdb.OutOfMemoryException as exc:
+        raise _explain(exc, 0) from exc
+    except duckdb.Error as exc:
+        raise Refused(f"The published snapshot at {path} could not be opened ({_first_line(exc)}). Ask the "
+                      "warehouse's administrator to publish it again (any accepted load does).", "error") from exc
 
 
 def _statement(con: duckdb.DuckDBPyConnection, sql: str):
@@ -123,22 +152,77 @@ def _statement(con: duckdb.DuckDBPyConnection, sql: str):
 
 
 def check_statement(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
-    """Refuse anything but exactly one read statement; return its named parameters in order of appearance."""
+    """Refuse anything but exactly one read statement; return its named parameters in order of appearance.
+    EXPLAIN [ANALYZE] is checked like the statement it wraps (EXPLAIN ANALYZE runs it)."""
     statement = _statement(con, sql)
-    try:
-        kind = statement.type
-    except ValueError:  # a statement type the Python client cannot name (e.g. UPDATE EXTENSIONS)
-        kind = None
-    if kind not in READ_STATEMENTS:
-        name = kind.name if kind else "This"
-        raise Refused(REFUSALS.get(kind, f"{name} statements are not allowed: the workbench runs one read "
-                                         "statement (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE or EXPLAIN)."))
-    if kind == ST.SELECT:
-        _check_tree(con, sql)
+    _check_kind(con, statement)
     names = sorted(statement.named_parameters, key=lambda n: sql.find(f"${n}"))
     if any(n.isdigit() for n in names):
         raise Refused("Use named parameters such as $agency (not ? or $1), so the page can ask for each value.")
     return names
+
+
+def _kind(statement):
+    try:
+        return statement.type
+    except ValueError:  # a statement type the Python client cannot name (e.g. UPDATE EXTENSIONS)
+        return None
+
+
+def _check_kind(con: duckdb.DuckDBPyConnection, statement, wrapped: bool = False) -> None:
+    kind = _kind(statement)
+    if kind not in READ_STATEMENTS or (wrapped and kind == ST.EXPLAIN):
+        name = kind.name if kind else "This"
+        reason = REFUSALS.get(kind, f"{name} statements are not allowed: the workbench runs one read "
+                                    "statement (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE or EXPLAIN).")
+        raise Refused(f"EXPLAIN runs or plans the statement it wraps, so the same rule applies: {reason}"
+                      if wrapped else reason)
+    if kind == ST.EXPLAIN:
+        inner = _explained(statement.query)
+        statements = _inner_statements(con, inner)
+        _check_kind(con, statements[0], wrapped=True)
+    else:
+        _check_tree(con, statement.query)
+
+
+EXPLAIN_OPTIONS = {"analyze", "analyse", "format", "verbose"}
+NOT_UNWRAPPED = ("This EXPLAIN could not be checked: write `EXPLAIN statement`, `EXPLAIN ANALYZE statement` or "
+                 "`EXPLAIN (FORMAT json) statement`, where the statement is one read statement.")
+
+
+def _explained(sql: str) -> str:
+    """The statement an EXPLAIN wraps: the text after `EXPLAIN`, an optional `ANALYZE` and an optional
+    option list such as `(ANALYZE, FORMAT json)`. Anything else is refused, never guessed."""
+    every = duckdb.tokenize(sql)
+    tokens, text = [], []
+    for i, (pos, kind) in enumerate(every):
+        if kind != duckdb.token_type.comment:
+            end = every[i + 1][0] if i + 1 < len(every) else len(sql)
+            tokens.append(pos)
+            text.append(sql[pos:end].strip().lower())
+    if not text or text[0] != "explain":
+        raise Refused(NOT_UNWRAPPED)
+    i = 1
+    if i < len(text) and text[i] in ("analyze", "analyse"):
+        i += 1
+    if i + 1 < len(text) and text[i] == "(" and text[i + 1] in EXPLAIN_OPTIONS:
+        close = next((j for j in range(i + 1, len(text)) if text[j] == ")"), None)
+        if close is None or any(t == "(" for t in text[i + 1:close]):
+            raise Refused(NOT_UNWRAPPED)
+        i = close + 1
+    if i >= len(tokens):
+        raise Refused(NOT_UNWRAPPED)
+    return sql[tokens[i]:]
+
+
+def _inner_statements(con: duckdb.DuckDBPyConnection, inner: str) -> list:
+    try:
+        statements = con.extract_statements(inner)
+    except duckdb.Error as exc:
+        raise Refused(NOT_UNWRAPPED) from exc
+    if len(statements) != 1:
+        raise Refused(NOT_UNWRAPPED)
+    return statements
 
 
 def parameters(sql: str) -> list[str]:
@@ -232,7 +316,23 @@ def run(sql: str, *, con: duckdb.DuckDBPyConnection | None = None, max_rows: int
         finally:
             timer.cancel()
             cur.close()
-        return QueryResult(frame.head(max_rows), frame.height > max_rows, time.perf_counter() - started)
+        frame, too_big = fit(frame.head(max_rows + 1), MAX_RESULT_BYTES)
+        return QueryResult(frame.head(max_rows), too_big or frame.height > max_rows, time.perf_counter() - started,
+                           too_big)
     finally:
         if own:
             con.close()
+
+
+def fit(frame: pl.DataFrame, max_bytes: int) -> tuple[pl.DataFrame, bool]:
+    """The first rows of `frame` that fit in `max_bytes` (as polars counts them), and whether any were cut."""
+    if frame.estimated_size() <= max_bytes:
+        return frame, False
+    low, high = 0, frame.height  # head(low) fits, head(high) does not
+    while high - low > 1:
+        middle = (low + high) // 2
+        if frame.head(middle).estimated_size() <= max_bytes:
+            low = middle
+        else:
+            high = middle
+    return frame.head(low), True
