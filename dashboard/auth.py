@@ -28,7 +28,8 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
 }
 DEMO_DEFAULT = "admin@state.example"
 SIGNED_OUT = ""
-_KEY, _SIGNED_IN_KEY = "viewer", "audited_sign_in"
+_KEY, _SIGNED_IN_KEY, _UNVERIFIED_KEY = "viewer", "audited_sign_in", "email_unverified"
+CLAIMS = ("email", "email_verified", "sub", "name", "iss", "provider")
 
 
 def provider_configured() -> bool:
@@ -51,6 +52,16 @@ def provider_on_disk(root: Path, named: list[Path] = ()) -> bool:
     return False
 
 
+def trusted_email_providers() -> tuple[str, ...]:
+    """`trusted_email_providers` in the secrets' [auth] table: provider names (`default` for a single [auth]
+    provider, or the NAME of [auth.NAME]) or issuer URLs whose email claim counts even without
+    `email_verified: true` (a provider that only ever issues accounts it controls, such as a state tenant)."""
+    from streamlit.auth_util import get_secrets_auth_section
+
+    listed = get_secrets_auth_section().get("trusted_email_providers") or ()
+    return (listed,) if isinstance(listed, str) else tuple(str(t) for t in listed)
+
+
 REFUSAL = ("Sign-in is not configured and demo mode is off (PEER_DEMO_MODE=off), so the dashboard will not "
            "open. Configure an OIDC provider in .streamlit/secrets.toml (see .streamlit/secrets.example.toml "
            "and the README, 'Sign-in, roles and privacy'), or set PEER_DEMO_MODE=on to run the demo.")
@@ -71,18 +82,19 @@ def identify() -> Viewer:
         user = st.user
         if not user.get("is_logged_in"):
             found = PUBLIC
-        else:
-            email, subject = user.get("email"), user.get("sub")
-            found = access.lookup(data.connection(), email, subject)
-            if found.principal is None:  # signed in, but not in user_roles: public, named for the audit trail
-                found = Viewer("public", (email or subject or "unknown").lower(), user.get("name"))
-    else:
+        else:  # only what the provider proved: a verified email, the subject (see access.sign_in)
+            claims, trusted = {key: user.get(key) for key in CLAIMS}, trusted_email_providers()
+            found = access.sign_in(data.connection(), claims, trusted)
+            st.session_state[_UNVERIFIED_KEY] = bool(claims["email"]) and not access.proven(claims, trusted)[0]
+    else:  # demo mode: the switcher names a user_roles principal
         principal = st.session_state.setdefault("demo_principal", DEMO_DEFAULT)
         found = access.lookup(data.connection(), principal) if principal else PUBLIC
     if found.principal and st.session_state.get(_SIGNED_IN_KEY) != found.principal:
         st.session_state[_SIGNED_IN_KEY] = found.principal
         audit.record(data.connection(), found.actor, found.role, "sign_in", None,
-                     "demo mode role switch" if demo() else f"OIDC sign-in ({st.user.get('iss') or 'provider'})")
+                     "demo mode role switch" if demo() else f"OIDC sign-in ({st.user.get('iss') or 'provider'})"
+                     + ("; its email claim is not verified and was not used" if st.session_state.get(
+                         _UNVERIFIED_KEY) else ""))
     st.session_state[_KEY] = found
     return found
 
@@ -128,6 +140,8 @@ def _demo_people() -> dict[str, str]:
 
 def sidebar(viewer: Viewer) -> None:
     """Who is signed in, and the way to change it: sign in/out, or demo mode's role switcher."""
+    from dashboard import widgets
+
     with st.sidebar:
         if demo():
             people = _demo_people()
@@ -141,10 +155,15 @@ def sidebar(viewer: Viewer) -> None:
             if st.button("Sign in", icon=":material/login:", width="stretch"):
                 st.login()
         else:
-            st.caption(f"Signed in as **{viewer.name or viewer.principal}** ({viewer.principal}) · {viewer.label}"
+            st.caption(f"Signed in as **{widgets.plain(viewer.name or viewer.principal)}** "
+                       f"({widgets.plain(viewer.principal)}) · {viewer.label}"
                        + (f" for {', '.join(viewer.agencies)}" if viewer.agencies else ""))
             if viewer.role == "public":
                 st.caption("Your account has no role on this dashboard yet: ask the state office to add you.")
+                if st.session_state.get(_UNVERIFIED_KEY):
+                    st.caption("Your sign-in provider has not verified your email address, so it cannot give "
+                               "you a role: verify it with the provider, or ask the state office to list your "
+                               "account by its subject.")
             if st.button("Sign out", icon=":material/logout:", width="stretch"):
                 st.logout()
 

@@ -7,6 +7,7 @@ back to the URL (Streamlit clears query parameters when the page changes).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import streamlit as st
@@ -98,29 +99,44 @@ def _options() -> tuple[list[str], dict[str, str], list[str]]:
     return quarters, dict(zip(regions["region_id"], regions["name"])), types
 
 
+QUARTER = re.compile(r"[0-9]{4}-Q[1-4]")  # ASCII digits: str.isdigit and \d also accept others
+AGENCY_ID = re.compile(r"AG[0-9]{4,6}")  # as pipelines.contracts.AGENCY_ID_PATTERN, in ASCII digits
+SUBMISSION_ID = re.compile(r"[0-9]{1,12}")
+IGNORED = "filter_ignored"
+
+
 def _quarters_from_url(quarters: list[str]) -> tuple[str, str]:
-    """The URL's quarter range, or every quarter when it names none (or an unknown one)."""
+    """The URL's quarter range, or every quarter when it names none (or an unknown or malformed one)."""
     start, end = st.query_params.get("from", quarters[0]), st.query_params.get("to", quarters[-1])
-    if start not in quarters or end not in quarters or start > end:
-        if "from" in st.query_params or "to" in st.query_params:
-            st.sidebar.warning(f"Ignored an unknown quarter range in the link: {start} to {end}.")
+    if not all(QUARTER.fullmatch(q) and q in quarters for q in (start, end)) or start > end:
+        _ignored(*(p for p in ("from", "to") if p in st.query_params))
         return quarters[0], quarters[-1]
     return start, end
 
 
+def _ignored(*params: str) -> None:
+    """Note the URL parameters whose values were ignored (their names only: the values are never shown)."""
+    if params:
+        st.session_state[IGNORED] = sorted({*st.session_state.get(IGNORED, ()), *params})
+
+
 def _seed_from_url(regions: dict[str, str], types: list[str]) -> None:
     """Give each filter widget its value from the URL when it has none yet (a new session, or a widget
-    Streamlit dropped); unknown values are ignored with a notice."""
-    params, ignored = st.query_params, []
+    Streamlit dropped); a value that is not exactly a known region id or agency type is ignored, with a
+    notice naming the parameter."""
     for key, param, known in (("filter_region", "region", regions), ("filter_type", "type", types)):
         if key not in st.session_state:
-            value = params.get(param)
+            value = st.query_params.get(param)
             if value and value not in known:
-                ignored.append(f"{param}={value}")
+                _ignored(param)
                 value = None
-            st.session_state[key] = value
-    if ignored:
-        st.session_state["filter_ignored"] = ignored
+            st.session_state[key] = value or None
+
+
+def notice(params: list[str]) -> str:
+    """The notice for ignored URL parameters: fixed words and the parameters' own names, never their values."""
+    return ("Ignored the link's " + ", ".join(f"'{p}'" for p in params if p in PARAMS)
+            + " filter: not a known value. Showing the default instead.")
 
 
 def sidebar(scope: tuple[str, ...] | None) -> Filters:
@@ -141,8 +157,8 @@ def sidebar(scope: tuple[str, ...] | None) -> Filters:
                               format_func=lambda r: f"{regions[r]} ({r})")
         agency_type = st.selectbox("Agency type", types, key="filter_type", index=None, placeholder="All types",
                                    format_func=type_label)
-        if st.session_state.get("filter_ignored"):
-            st.warning("Ignored unknown filter values in the link: " + ", ".join(st.session_state["filter_ignored"]))
+        if st.session_state.get(IGNORED):
+            st.warning(notice(st.session_state[IGNORED]), icon=":material/link_off:")
     chosen = Filters(start, end, region, regions.get(region), agency_type, scope)
     _write_url(chosen, quarters)
     st.session_state["filters"] = chosen

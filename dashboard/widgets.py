@@ -80,8 +80,10 @@ def titled(title: str):
 
 
 def plain(text: object) -> str:
-    """Text from a user (a file name) made safe inside markdown: no links, emphasis, icons or HTML."""
-    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$:])", r"\\\1", str(text))
+    """Text from a user or the address (a file name, a provider's display name) made safe inside markdown,
+    on one line: no links, images, emphasis, headings, lists, icons, colours or HTML."""
+    one_line = re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", str(text))
+    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$:=&^])", r"\\\1", one_line)
 
 
 def empty_state(message: str) -> None:

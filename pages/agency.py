@@ -12,11 +12,12 @@ visible = filters.Filters(None, None, None, None, None, None if viewer.is_state 
 options = queries.agency_options(visible)  # the agencies this viewer may open, and no others
 names = dict(zip(options["agency_id"], options["name"]))
 wanted = st.query_params.get("agency")
-if wanted and wanted not in names:
+if wanted and wanted not in names:  # never echoed: the address is not the page's to print
+    named = wanted if filters.AGENCY_ID.fullmatch(wanted) else "(a malformed id)"
     if not viewer.is_state:  # the same words whether or not the id exists: nothing about other agencies
-        auth.deny(viewer, f"agency {wanted}", f"You can open only your own agencies' profiles "
-                  f"({', '.join(viewer.agencies) or 'none'}); {wanted!r} is not one of them.")
-    st.error(f"There is no agency with id {wanted!r}. Choose one below.")
+        auth.deny(viewer, f"agency {named}", "You can open only your own agencies' profiles "
+                  f"({', '.join(viewer.agencies) or 'none'}); the address names another.")
+    st.error("The address names no agency this dashboard knows. Choose one below.")
     wanted = None
 if not wanted and len(names) == 1:
     wanted = next(iter(names))  # an agency user with one agency goes straight to it

@@ -37,6 +37,6 @@ st.subheader("People and roles")
 st.caption("The user_roles table, maintained by the state in the reference folder (PEER_REFERENCE) and "
            "reloaded when the dashboard starts.")
 for problem in access.problems(data.connection()):
-    st.warning(problem, icon=":material/person_alert:")
+    st.warning(widgets.plain(problem), icon=":material/person_alert:")  # principals are text, not markdown
 widgets.table(data.query("select principal, role, agency_id, name from user_roles order by role, principal, "
                          "agency_id"), "user-roles")

@@ -11,10 +11,10 @@ chosen = st.query_params.get("submission")
 
 if chosen:
     st.page_link("pages/submissions.py", label="Back to the compliance grid", icon=":material/arrow_back:")
-    if chosen.isdigit():
+    if filters.SUBMISSION_ID.fullmatch(chosen):  # ASCII digits only ('²'.isdigit() is true), a sane length
         submissions_view.history(int(chosen), viewer)
-    else:
-        widgets.empty_state(f"'{chosen}' is not a submission number.")
+    else:  # never echoed: the address is not the page's to print
+        widgets.empty_state("The address does not name a submission: a submission number is digits only.")
     st.stop()
 
 f = filters.current()

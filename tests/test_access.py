@@ -64,7 +64,8 @@ def signed_in(demo_warehouse, tmp_path_factory):
 
 def _user(role: str) -> dict:
     email = PEOPLE[role]
-    return {"is_logged_in": True, "email": email, "sub": f"sub-{role}"} if email else {"is_logged_in": False}
+    return ({"is_logged_in": True, "email": email, "email_verified": True, "sub": f"sub-{role}"} if email
+            else {"is_logged_in": False})
 
 
 def app_as(role: str, page: str | None = None, **params: str) -> AppTest:
@@ -160,7 +161,7 @@ def test_public_sees_no_agency_at_all(signed_in, page):
 
 def test_agency_id_in_the_address_never_widens_access(signed_in):
     at = app_as("agency_submitter", "agency", agency="AG0003")
-    assert [e.value for e in at.error if "AG0003" in e.value and "not one of them" in e.value]
+    assert [e.value for e in at.error if "only your own agencies" in e.value and "AG0003" not in e.value]
     assert not at.dataframe and not at.get("vega_lite_chart") and not at.get("metric")
     assert "Shelmore" not in shown_text(at)
     assert ("agency AG0003", "agency_submitter") in {(t, r) for _, r, t, _ in audit_events(signed_in, "access_denied")}
@@ -202,7 +203,7 @@ def test_signed_out_visitor_is_offered_sign_in_and_sees_public_figures(signed_in
 
 def test_signed_in_person_without_a_role_is_public(signed_in):
     at = AppTest.from_file(APP, default_timeout=90)
-    at.user = {"is_logged_in": True, "email": "stranger@example.com", "sub": "stranger"}
+    at.user = {"is_logged_in": True, "email": "stranger@example.com", "email_verified": True, "sub": "stranger"}
     at.run()
     routed = {Path(info["script_path"]).stem for info in at._registered_pages.values()}
     assert routed == ROUTED["public"]

@@ -28,7 +28,7 @@ def provider():
     """The OpenID provider on loopback, knowing the two people by their subject (claims as a real one gives)."""
     import oidc_provider_mock
 
-    users = [oidc_provider_mock.User(sub=sub, claims={"email": email, "name": name})
+    users = [oidc_provider_mock.User(sub=sub, claims={"email": email, "email_verified": True, "name": name})
              for sub, email, name in (SUBMITTER, VIEWER)]
     with oidc_provider_mock.run_server_in_thread(user_claims=users) as server:
         yield f"http://127.0.0.1:{server.server_port}"
