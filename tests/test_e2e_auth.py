@@ -18,6 +18,7 @@ pytestmark = MARKS
 
 SUBMITTER = ("sam-submitter", "submitter@fairstead.example", "Sam Patel")
 VIEWER = ("ana-viewer", "viewer@state.example", "Ana Ruiz")
+UNVERIFIED = ("mallory", "admin@state.example", "Mallory")  # the administrator's address, not verified
 PUBLIC_PAGES = {"State overview", "Regions", "Certification", "Retention", "Medicaid billing", "Metric definitions"}
 SUBMITTER_PAGES = PUBLIC_PAGES | {"Agency profile", "Upload a report", "Submissions"}
 VIEWER_PAGES = PUBLIC_PAGES | {"Organizations", "Agency profile", "Submissions"}
@@ -25,11 +26,12 @@ VIEWER_PAGES = PUBLIC_PAGES | {"Organizations", "Agency profile", "Submissions"}
 
 @pytest.fixture(scope="module")
 def provider():
-    """The OpenID provider on loopback, knowing the two people by their subject (claims as a real one gives)."""
+    """The OpenID provider on loopback, knowing the people by their subject (claims as a real one gives)."""
     import oidc_provider_mock
 
-    users = [oidc_provider_mock.User(sub=sub, claims={"email": email, "email_verified": True, "name": name})
-             for sub, email, name in (SUBMITTER, VIEWER)]
+    users = [oidc_provider_mock.User(sub=sub, claims={"email": email, "email_verified": sub != UNVERIFIED[0],
+                                                      "name": name})
+             for sub, email, name in (SUBMITTER, VIEWER, UNVERIFIED)]
     with oidc_provider_mock.run_server_in_thread(user_claims=users) as server:
         yield f"http://127.0.0.1:{server.server_port}"
 
@@ -66,7 +68,7 @@ def _nav(page) -> set[str]:
     return {link.inner_text().strip().split("\n")[-1] for link in nav.get_by_role("link").all()}
 
 
-def _sign_in(browser, app, who, shots):
+def _sign_in(browser, app, who, shots, shown=None):
     from playwright.sync_api import expect
 
     sub, email, _ = who
@@ -80,8 +82,8 @@ def _sign_in(browser, app, who, shots):
     page.screenshot(path=str(shots / f"{sub}-provider-form.png"))
     page.get_by_role("button", name="Authorize").click()
     page.wait_for_url(re.compile("^" + re.escape(app.url) + "/?$"), timeout=30_000)
-    expect(page.locator('[data-testid="stSidebar"]').get_by_text("Signed in as")).to_contain_text(email,
-                                                                                               timeout=30_000)
+    expect(page.locator('[data-testid="stSidebar"]').get_by_text("Signed in as")).to_contain_text(
+        shown or email, timeout=30_000)
     _settle(page)
     return context, page
 
@@ -192,6 +194,24 @@ def test_signing_out_goes_through_the_provider_and_back_signed_out(submitter, st
         "viewer@state.example")
 
 
+def test_an_unverified_email_gives_no_role(browser, app, tmp_path):
+    """The provider sends the administrator's address with email_verified false: public pages only."""
+    from playwright.sync_api import expect
+
+    context, page = _sign_in(browser, app, UNVERIFIED, tmp_path, shown="sub:mallory")
+    try:
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        expect(sidebar.get_by_text("Signed in as")).to_contain_text("Public")
+        expect(sidebar.get_by_text("has not verified your email")).to_be_visible()
+        assert _nav(page) == PUBLIC_PAGES
+        page.goto(f"{app.url}/audit")
+        _settle(page)
+        expect(page.get_by_role("heading", name="Audit trail")).to_have_count(0)
+        page.screenshot(path=str(tmp_path / "unverified.png"), full_page=True)
+    finally:
+        context.close()
+
+
 def test_each_sign_in_is_in_the_audit_trail(submitter, state_viewer, app, tmp_path):
     app.stop()  # the server holds the audit file open while it runs
     events = audit_events(app.work / "warehouse.duckdb", "sign_in")
@@ -199,4 +219,6 @@ def test_each_sign_in_is_in_the_audit_trail(submitter, state_viewer, app, tmp_pa
     signed_in = {(actor, role) for actor, role, _ in rows}
     assert ("submitter@fairstead.example", "agency_submitter") in signed_in, rows
     assert ("viewer@state.example", "state_viewer") in signed_in, rows
+    assert ("sub:mallory", "public") in signed_in, rows
+    assert ("admin@state.example", "state_admin") not in signed_in, rows
     assert all(detail.startswith("OIDC sign-in") for _, _, detail in rows), rows
