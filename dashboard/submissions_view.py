@@ -147,7 +147,7 @@ def history(submission_id: int, viewer: Viewer) -> None:
         f" (replaced by #{s['superseded_by']})" if s["superseded_by"] else " (current)")
     st.markdown(f"**{s['status'].capitalize()}**{state} · {widgets.plain(s['file_name'])} · {s['rows']:,} rows · "
                 f"errors: {s['error_count']}, warnings: {s['warning_count']} · submitted by "
-                f"{s['submitted_by'] or 'unknown'} at {s['submitted_at']:%Y-%m-%d %H:%M} · sha256 `{s['sha256']}`")
+                f"{widgets.plain(s['submitted_by'] or 'unknown')} at {s['submitted_at']:%Y-%m-%d %H:%M} · sha256 `{s['sha256']}`")
     _original(s)
     st.markdown("**Every upload for this agency, quarter and report**")
     widgets.table(data.query(
