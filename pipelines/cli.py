@@ -83,7 +83,7 @@ def _open_writer(upgrade: bool = False):
         warehouse.NOTICES.clear()
         con = warehouse.connect()
         for notice in warehouse.NOTICES:
-            err.print(f"[yellow]{escape(notice)}[/yellow]", highlight=False)
+            err.print(f"[yellow]{escape(notice)}[/yellow]", highlight=False, soft_wrap=True)
         found = warehouse.schema_version(con)
         if upgrade and found != warehouse.SCHEMA_VERSION:
             warehouse.init(con)
@@ -93,10 +93,10 @@ def _open_writer(upgrade: bool = False):
             try:
                 if snapshot.repair(con):
                     err.print(f"The snapshot {settings.snapshot_path()} was out of date (an earlier publication "
-                              "was interrupted or failed): published it again.")
+                              "was interrupted or failed): published it again.", highlight=False, soft_wrap=True)
             except Exception as exc:  # the load can still go ahead; its own publication will try again
                 err.print(f"[yellow]The snapshot is out of date and could not be published again: "
-                          f"{escape(str(exc))}[/yellow]", highlight=False)
+                          f"{escape(str(exc))}[/yellow]", highlight=False, soft_wrap=True)
     return con
 
 
@@ -165,7 +165,7 @@ def _validation_connection():
             pass
     if settings.db_path().exists():
         err.print(f"[yellow]No readable snapshot at {path}: checked against the reference data only (no "
-                  "cross-report checks). Run init to publish one.[/yellow]", highlight=False)
+                  "cross-report checks). Run init to publish one.[/yellow]", highlight=False, soft_wrap=True)
     con = duckdb.connect(":memory:")
     warehouse.init(con)
     return con
