@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from pipelines.contracts import PEER_ROLES
+from pipelines.contracts import PEER_ROLES, QUARTER_PATTERN
 from pipelines.findings import ERROR, WARNING, Finding
 
 PEERS = "(" + ", ".join(f"'{r}'" for r in PEER_ROLES) + ")"
@@ -49,6 +49,22 @@ REFERENCE_CHECKS = [
                'Quarter ' || u.quarter || ' has not ended yet (as of ' || strftime($as_of, '%Y-%m-%d')
                || '). Report a quarter only after it ends.'
         from upload u where u.quarter_end >= $as_of"""),
+    Check("issue-date-in-future", ERROR, ("certification",), """
+        select u.__row, 'issue_date', strftime(u.issue_date, '%Y-%m-%d'),
+               'The issue date ' || strftime(u.issue_date, '%Y-%m-%d') || ' is after the as-of date ('
+               || strftime($as_of, '%Y-%m-%d') || '). A credential cannot be issued in the future: check the year.'
+        from upload u where u.issue_date > $as_of"""),
+    Check("expiration-too-far", ERROR, ("certification",), """
+        select u.__row, 'expiration_date', strftime(u.expiration_date, '%Y-%m-%d'),
+               'The expiration date ' || strftime(u.expiration_date, '%Y-%m-%d') || ' is more than 5 years after '
+               || 'the as-of date (' || strftime($as_of, '%Y-%m-%d') || '); credentials renew every 2-3 years. '
+               || 'Check the year.'
+        from upload u where u.expiration_date > $as_of + interval 5 year"""),
+    Check("hire-date-in-future", ERROR, ("retention",), """
+        select u.__row, 'hire_date', strftime(u.hire_date, '%Y-%m-%d'),
+               'The hire date ' || strftime(u.hire_date, '%Y-%m-%d') || ' is after the as-of date ('
+               || strftime($as_of, '%Y-%m-%d') || '). Check the year.'
+        from upload u where u.hire_date > $as_of"""),
     Check("unknown-credential", ERROR, ("certification",), """
         select u.__row, 'credential_code', u.credential_code,
                'Credential ''' || u.credential_code || ''' is not recognised by the state. Use a code from the '
@@ -57,10 +73,17 @@ REFERENCE_CHECKS = [
         where u.credential_code is not null and u.credential_code <> 'NONE'
           and u.credential_code not in (select credential_code from credentials)"""),
     Check("unknown-billing-code", ERROR, ("billing",), """
-        select u.__row, 'hcpcs', u.hcpcs || coalesce(' ' || u.modifier, ''),
-               'Billing code ' || u.hcpcs || coalesce(' with modifier ' || u.modifier, ' (no modifier)')
-               || ' is not a peer service code in the state fee schedule.'
+        select u.__row, case when k.hcpcs is null then 'hcpcs' else 'modifier' end,
+               case when k.hcpcs is null then u.hcpcs else coalesce(u.modifier, '') end,
+               case when k.hcpcs is null
+                    then 'Billing code ' || u.hcpcs || ' is not a peer service code in the state fee schedule.'
+                    else 'Billing code ' || u.hcpcs || coalesce(' with modifier ' || u.modifier, ' (no modifier)')
+                         || ' is not in the state fee schedule; ' || u.hcpcs || ' is billed with '
+                         || k.modifiers || '.' end
         from upload u
+        left join (select hcpcs, string_agg(distinct coalesce('modifier ' || modifier, 'no modifier'), ' or '
+                                            order by coalesce('modifier ' || modifier, 'no modifier')) as modifiers
+                   from billing_codes group by hcpcs) k on k.hcpcs = u.hcpcs
         where u.hcpcs is not null and not exists (
           select 1 from billing_codes c
           where c.hcpcs = u.hcpcs and coalesce(c.modifier, '') = coalesce(u.modifier, ''))"""),
@@ -80,15 +103,17 @@ REFERENCE_CHECKS = [
 ]
 
 _PRIOR_QUARTER = """(case when right(g.quarter, 1) = '1'
-    then (cast(left(g.quarter, 4) as int) - 1)::varchar || '-Q4'
-    else left(g.quarter, 6) || (cast(right(g.quarter, 1) as int) - 1)::varchar end)"""
+    then (try_cast(left(g.quarter, 4) as int) - 1)::varchar || '-Q4'
+    else left(g.quarter, 6) || (try_cast(right(g.quarter, 1) as int) - 1)::varchar end)"""
+"""The quarter before g.quarter; cross checks read only rows whose quarter is well-formed (`upload_q`), and
+try_cast keeps a malformed one from failing the query whatever order DuckDB evaluates the filters in."""
 
 CROSS_CHECKS = [
     Check("headcount-flow-mismatch", WARNING, ("headcount",), f"""
         with g as (
           select agency_id, quarter, min(__row) as first_row,
                  sum(headcount) filter (where role in {PEERS}) as peers
-          from upload group by all),
+          from upload_q group by all),
         prior as (
           select agency_id, quarter, sum(headcount) as peers from headcount
           where role in {PEERS} group by all),
@@ -107,7 +132,7 @@ CROSS_CHECKS = [
     Check("certification-headcount-mismatch", WARNING, ("certification",), f"""
         with g as (
           select agency_id, quarter, min(__row) as first_row, count(distinct peer_id) as peers
-          from upload where role in {PEERS} group by all),
+          from upload_q where role in {PEERS} group by all),
         h as (
           select agency_id, quarter, sum(headcount) as peers from headcount where role in {PEERS} group by all)
         select g.first_row, 'peer_id', g.peers,
@@ -118,7 +143,7 @@ CROSS_CHECKS = [
     Check("billing-without-certified-peer", ERROR, ("billing",), """
         with g as (
           select agency_id, quarter, min(__row) as first_row, sum(units_billed) as units
-          from upload group by all having sum(units_billed) > 0),
+          from upload_q group by all having sum(units_billed) > 0),
         c as (
           select agency_id, quarter,
                  count(*) filter (where status in ('CERTIFIED_ACTIVE', 'PROVISIONAL')) as billable
@@ -130,7 +155,7 @@ CROSS_CHECKS = [
     Check("units-per-fte-high", WARNING, ("billing",), f"""
         with g as (
           select agency_id, quarter, min(__row) as first_row, sum(units_billed) as units
-          from upload group by all),
+          from upload_q group by all),
         h as (
           select agency_id, quarter, sum(fte) as fte from headcount where role in {PEERS} group by all)
         select g.first_row, 'units_billed', g.units,
@@ -143,7 +168,7 @@ CROSS_CHECKS = [
         select u.__row, 'hcpcs', u.hcpcs || coalesce(' ' || u.modifier, ''),
                'Code ' || u.hcpcs || coalesce(' ' || u.modifier, '') || ' is a ' || c.service_kind
                || ' peer service, but agency ' || u.agency_id || ' is not listed as serving children.'
-        from upload u join agencies a using (agency_id)
+        from upload_q u join agencies a using (agency_id)
         join billing_codes c on c.hcpcs = u.hcpcs and coalesce(c.modifier, '') = coalesce(u.modifier, '')
         where c.service_kind in ('family', 'youth') and not a.serves_children and u.units_billed > 0"""),
 ]
@@ -157,11 +182,14 @@ def run(con: duckdb.DuckDBPyConnection, upload: pl.DataFrame, kind: str, as_of: 
     `agencies` scopes the run: rows naming any other agency are not checked (None: every agency, for the
     state's own backfills).
     """
-    con.register("upload", in_scope(upload, agencies))
+    scoped = in_scope(upload, agencies)
+    con.register("upload", scoped)
+    con.register("upload_q", scoped.filter(pl.col("quarter").str.contains(QUARTER_PATTERN).fill_null(False)))
     try:
         return _run_checks(con, kind, as_of, cap, cross, billing_requires_certification, ceiling)
     finally:
         con.unregister("upload")
+        con.unregister("upload_q")
 
 
 def in_scope(upload: pl.DataFrame, agencies: Collection[str] | None) -> pl.DataFrame:

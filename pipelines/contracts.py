@@ -32,6 +32,12 @@ SERVICE_KINDS = ("individual", "group", "family", "youth")
 AGENCY_ID_PATTERN = r"^AG\d{4,6}$"
 QUARTER_PATTERN = r"^\d{4}-Q[1-4]$"
 PEER_ID_PATTERN = r"^[A-Za-z0-9_-]{4,40}$"
+TEXT_MAX = 64
+TEXT_PATTERN = (r"^(?![=+\-@\t\r])(?!#[A-Z][A-Z0-9/_]*[!?]?\Z)"
+                r"[^\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufffd]{1,64}\Z")
+"""Free text: printable characters only (no control characters, no invisible or bidirectional controls such as a
+right-to-left override), at most TEXT_MAX characters, not starting like a spreadsheet formula (= + - @ tab CR)
+and not a spreadsheet error such as #REF!, #N/A or #VALUE!."""
 
 SQL_TYPES = {"str": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "date": "DATE", "bool": "BOOLEAN"}
 
@@ -124,7 +130,7 @@ REPORTS: dict[str, Contract] = {
                    pattern=PEER_ID_PATTERN, example="P000123"),
             Column("role", "str", "The peer worker's role.", allowed=CERT_ROLES, example="PEER_SPECIALIST_MH"),
             Column("credential_code", "str", "Credential held, as in the credentials reference table, or NONE.",
-                   example="CPS"),
+                   pattern=TEXT_PATTERN, example="CPS"),
             Column("status", "str", "Certification status at quarter end.", allowed=CERT_STATUSES,
                    example="CERTIFIED_ACTIVE"),
             Column("issue_date", "date", "Date the credential was issued (YYYY-MM-DD or M/D/YYYY).",
@@ -147,10 +153,11 @@ REPORTS: dict[str, Contract] = {
             Column("payer_type", "str", "FFS (state fee-for-service) or MCO (managed care).", allowed=PAYER_TYPES,
                    example="MCO"),
             Column("payer_id", "str", "Payer identifier (MCO plan id, or the state FFS program id).",
-                   example="MCO-A"),
-            Column("hcpcs", "str", "HCPCS billing code, as in the billing_codes reference table.", example="H0038"),
+                   pattern=TEXT_PATTERN, example="MCO-A"),
+            Column("hcpcs", "str", "HCPCS billing code, as in the billing_codes reference table.",
+                   pattern=TEXT_PATTERN, example="H0038"),
             Column("modifier", "str", "HCPCS modifier (HQ = group); empty when none.", required=False,
-                   example="HQ"),
+                   pattern=TEXT_PATTERN, example="HQ"),
             Column("claims_submitted", description="Claims submitted in the quarter.", example="120",
                    **_CLAIMS),
             Column("claims_paid", description="Of those, claims paid.", example="100", **_CLAIMS),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import html
 import io
 import re
 import zipfile
@@ -24,8 +25,8 @@ from pathlib import Path
 import polars as pl
 
 from pipelines import settings
-from pipelines.findings import WARNING, Finding
-from pipelines.structure import infer_report
+from pipelines.findings import WARNING, Finding, column_letter
+from pipelines.structure import infer_report, normalize
 
 ROW = "__row"
 STREAM_FROM_DISK_BYTES = 32 * 1024 * 1024
@@ -66,6 +67,8 @@ ZIP_CONTENTS: tuple[tuple[str, str], ...] = (
     ("content.xml", "an OpenDocument file (.ods or .odt)"),
     ("Index/Document.iwa", "an Apple Numbers file"),
 )
+UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+"""A well-formed UTF-8 sequence beyond ASCII: Windows-1252 text almost never contains one."""
 WEB_PAGE = re.compile(r"\s*<(\?xml|!doctype|html|head|body|table|meta|script|div|!--)", re.IGNORECASE)
 
 
@@ -241,12 +244,25 @@ def _as_utf8(data: bytes) -> tuple[bytes, str | None]:
     try:
         data.decode("utf-8")  # validity check only; the bytes go to the parser as they are
     except UnicodeDecodeError as exc:
+        if UTF8_MULTIBYTE.search(data):  # UTF-8 text with a stray byte: re-decoding it all would garble the rest
+            line = data.count(b"\n", 0, exc.start) + 1
+            start = data.rfind(b"\n", 0, exc.start) + 1
+            end = data.find(b"\n", exc.start)
+            text = data[start: end if end >= 0 else len(data)].decode("utf-8", "replace").strip()
+            raise Unreadable("encoding-error", f"Line {line} holds a byte (0x{data[exc.start]:02X}) that is not "
+                             f"UTF-8, in a file that is otherwise UTF-8: {text[:80]!r}. Two encodings were mixed "
+                             "(a value pasted from another file?). Retype that value, or save the file from Excel "
+                             "as 'CSV UTF-8', and upload again.") from exc
         try:
             data, note = data.decode("cp1252").encode(), "The file is not UTF-8; read it as Windows-1252 " \
                 "(Excel's default)."
         except UnicodeDecodeError:
             raise Unreadable("encoding-error", f"The file's text encoding is not UTF-8 or Windows-1252 (byte "
                              f"{exc.start + 1}). Save it from Excel as 'CSV UTF-8' and upload again.") from exc
+    if b"\n\xef\xbb\xbf" in data:  # files saved as 'CSV UTF-8' pasted together: each part starts with a BOM
+        data = data.replace(b"\n\xef\xbb\xbf", b"\n")
+        note = (note + " " if note else "") + "Removed byte-order marks (BOM) at the start of lines further down " \
+            "(were files pasted together?)."
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")  # old Mac line ends
     return data, note
@@ -258,15 +274,55 @@ def _delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
+def _guess_delimiter(head: str) -> str:
+    """The separator of the header row: the first of the top lines that names a report when split by one
+    of the separators (a title line above it may hold commas of its own); else the first line's."""
+    lines = [ln for ln in head.splitlines()[: HEADER_SEARCH_ROWS * 2] if ln.strip()][:HEADER_SEARCH_ROWS]
+    for line in lines:
+        for delim in sorted(DELIMITERS, key=lambda d: -line.count(d)):
+            if line.count(delim) and infer_report(_split(line, delim)):
+                return delim
+    return _delimiter(lines[0] if lines else "")
+
+
+def _split(line: str, delim: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=delim), [])
+    except csv.Error:
+        return line.split(delim)
+
+
+LINE_SEPARATORS = ("\x1f", "\x1e", "\x1d", "\x1c", "\x01", "\x02", "\x03")
+"""Bytes used to read whole lines as one field: one the file does not contain."""
+
+
 def _read_text(raw: bytes | Path) -> RawTable:
     """Parse UTF-8 CSV text given as bytes or as a path to read from."""
     head = (raw[:65536] if isinstance(raw, bytes) else raw.open("rb").read(65536)).decode("utf-8", errors="ignore")
-    source = (lambda: io.BytesIO(raw)) if isinstance(raw, bytes) else (lambda: raw)
-    first = next((ln for ln in head.splitlines() if ln.strip()), "")
-    delim = _delimiter(first)
+    delim = _guess_delimiter(head)
     notes = [] if delim == "," else [f"Columns are separated by {DELIMITERS[delim]}s."]
-    lines = pl.read_csv(source(), has_header=False, infer_schema=False, separator="\x1f",
+    try:
+        return _parse_text(raw, delim, notes)
+    except pl.exceptions.PolarsError:  # a shape the fast parser refuses (odd quoting, control bytes): go slow
+        text = (raw if isinstance(raw, bytes) else raw.read_bytes()).decode("utf-8")
+        frame = _read_with_csv_module(text, delim)
+        findings = []
+        if text.count('"') % 2 and frame.height:
+            frame, finding = _unclosed_quote(frame)
+            findings += [finding] if finding else []
+        return _finish(frame, notes, "csv", True, findings)
+
+
+def _parse_text(raw: bytes | Path, delim: str, notes: list[str]) -> RawTable:
+    source = (lambda: io.BytesIO(raw)) if isinstance(raw, bytes) else (lambda: raw)
+    sample = raw if isinstance(raw, bytes) else None
+    line_sep = next((b for b in LINE_SEPARATORS if sample is None or b.encode() not in sample), None)
+    if line_sep is None:
+        raise pl.exceptions.ComputeError("no free byte to read lines with")
+    lines = pl.read_csv(source(), has_header=False, infer_schema=False, separator=line_sep,
                         quote_char=None, new_columns=["line"])["line"]
+    if sample is None and lines.str.contains(line_sep, literal=True).any():
+        raise pl.exceptions.ComputeError("the line separator occurs in the file")
     has_quotes = lines.str.contains('"', literal=True).any()
     quotes = lines.str.count_matches('"', literal=True).fill_null(0) if has_quotes else None
     trim, findings = True, []
@@ -318,18 +374,60 @@ def _read_with_csv_module(text: str, delim: str) -> pl.DataFrame:
     return frame.with_columns(pl.Series(ROW, starts, dtype=pl.Int64), pl.Series("__fields", widths, dtype=pl.Int64))
 
 
-def _read_xlsx(data: bytes) -> RawTable:
+SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)>")
+SHEET_ATTR = re.compile(rb'\b(name|state)\s*=\s*"([^"]*)"')
+
+
+def _sheets(data: bytes) -> list[tuple[str, bool]]:
+    """(name, visible) of each sheet in tab order, from xl/workbook.xml (read as text: no XML parser)."""
     try:
-        frame = pl.read_excel(io.BytesIO(data), sheet_id=1, has_header=False, infer_schema_length=0,
-                              engine="calamine", drop_empty_rows=False)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            xml = archive.read("xl/workbook.xml")
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return []
+    sheets = []
+    for tag in SHEET_TAG.finditer(xml):
+        attrs = {k.decode(): v.decode("utf-8", "replace") for k, v in SHEET_ATTR.findall(tag.group(1))}
+        if "name" in attrs:
+            sheets.append((html.unescape(attrs["name"]), attrs.get("state", "visible") == "visible"))
+    return sheets
+
+
+def _read_xlsx(data: bytes) -> RawTable:
+    sheets = _sheets(data)
+    visible = [name for name, shown in sheets if shown]
+    if sheets and not visible:
+        raise Unreadable("no-header", "Every sheet of the workbook is hidden. Unhide the sheet with the report "
+                         "(right-click a sheet tab > Unhide) and save the workbook again.")
+    hidden = [name for name, shown in sheets[: sheets.index((visible[0], True))]] if visible else []
+    where = {"sheet_name": visible[0]} if hidden else {"sheet_id": 1}
+    try:
+        frame = pl.read_excel(io.BytesIO(data), **where, has_header=False, infer_schema_length=0,
+                              engine="calamine", drop_empty_rows=False, raise_if_empty=False)
     except Exception as exc:  # calamine raises its own error types
-        raise Unreadable("unsupported-format", f"The Excel workbook could not be read ({exc}). Save it again "
-                         "from Excel as .xlsx or CSV.") from exc
+        raise Unreadable("unsupported-format", f"The Excel workbook could not be read ({_first_line(exc)}). Save "
+                         "it again from Excel as .xlsx or CSV.") from exc
+    if frame.width == 0 or frame.height == 0:
+        sheet = f"'{visible[0]}'" if visible else "of the workbook"
+        raise Unreadable("empty-file", f"The first visible sheet {sheet} is empty. Put the report on the "
+                         "first sheet, starting with the template's header row, and save the workbook again.")
     frame = frame.select(pl.all().cast(pl.String))
     width = frame.width
     frame = frame.with_columns(pl.Series(ROW, range(1, frame.height + 1), dtype=pl.Int64),
                                pl.lit(width, dtype=pl.Int64).alias("__fields"))
-    return _finish(frame, ["Read the first sheet of the workbook."], "xlsx")
+    if hidden:
+        names = ", ".join(f"'{n}'" for n in hidden)
+        note = (f"Read sheet '{visible[0]}', the first visible sheet of the workbook; hidden sheet"
+                f"{'s' if len(hidden) > 1 else ''} {names} before it {'were' if len(hidden) > 1 else 'was'} "
+                "not read.")
+    else:
+        note = "Read the first sheet of the workbook."
+    return _finish(frame, [note], "xlsx")
+
+
+def _first_line(exc: Exception) -> str:
+    """An error's first line (library messages go on with advice meant for programmers)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 HEADER_SEARCH_ROWS = 10
@@ -345,16 +443,37 @@ def _header_index(frame: pl.DataFrame, cells: list[str]) -> int:
 
 def _drop_repeated_header(data: pl.DataFrame, cells: list[str], headers: list[str]) -> tuple[pl.DataFrame,
                                                                                               list[Finding]]:
-    named = [(c, h) for c, h in zip(cells, headers) if h]
-    if not named or not (data[named[0][0]] == named[0][1]).any():  # one cheap column first
+    """Drop data rows that repeat the header (in any case and spacing), with a warning naming each."""
+    named = [(c, normalize(h)) for c, h in zip(cells, headers) if normalize(h)]
+    if not named:
         return data, []
-    same = pl.all_horizontal(pl.col(c) == h for c, h in named).fill_null(False)
-    rows = data.filter(same)[ROW].to_list()
+    first, key = named[0]
+    distinct = data[first].drop_nulls().unique()  # one cheap column first: few distinct values
+    like = distinct.filter(distinct.str.to_lowercase().str.replace_all(r"[\s_\-.]+", "") == key)
+    if like.is_empty():
+        return data, []
+    candidates = data.filter(pl.col(first).is_in(like.to_list()))
+    rows = [r[ROW] for r in candidates.iter_rows(named=True)
+            if all(normalize(r[c] or "") == k for c, k in named)]
     if not rows:
         return data, []
-    return data.filter(~same), [Finding(
+    return data.filter(~pl.col(ROW).is_in(rows)), [Finding(
         "repeated-header", f"Row {r} repeats the header row (were two files pasted together?). It was skipped; "
         "delete it from the file.", row=r, severity=WARNING) for r in rows]
+
+
+def _drop_spacer_columns(data: pl.DataFrame, cells: list[str], headers: list[str],
+                         notes: list[str]) -> tuple[pl.DataFrame, list[str]]:
+    """Drop columns with no name and no values (spacers between groups of columns), renumbering the rest."""
+    spacers = [i for i, (c, h) in enumerate(zip(cells, headers)) if not h and data[c].null_count() == data.height]
+    if not spacers:
+        return data, headers
+    letters = ", ".join(column_letter(i) for i in spacers)
+    notes.append(f"Column{'s' if len(spacers) > 1 else ''} {letters} {'have' if len(spacers) > 1 else 'has'} no "
+                 "name and no values: ignored.")
+    keep = [i for i in range(len(cells)) if i not in spacers]
+    data = data.select(ROW, *[pl.col(cells[i]).alias(f"c{n}") for n, i in enumerate(keep)], "__fields")
+    return data, [headers[i] for i in keep]
 
 
 def _needs_trim(lines: pl.Series, delim: str) -> bool:
@@ -411,6 +530,8 @@ def _finish(frame: pl.DataFrame, notes: list[str], fmt: str, trim: bool = True,
             findings.append(Finding("too-many-cells", f"Row {r} has more cells than the header has columns "
                                     f"({width}). Remove the extra cells or add the missing column name.", row=r))
         data = data.drop(extra_cells)
+    data, headers = _drop_spacer_columns(data, cells[:width], headers, notes)
+    cells, width = [f"c{i}" for i in range(len(headers))], len(headers)
     if fmt == "csv":
         short = data.filter((pl.col("__fields") < width) & (pl.col("__fields") > 0))
         for r, n in short.select(ROW, "__fields").iter_rows():

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pipelines.contracts import REPORTS, Contract, number_text
+from pipelines.contracts import REPORTS, TEXT_MAX, TEXT_PATTERN, Contract, number_text
 from pipelines.settings import EXPECTATIONS_DIR
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -65,8 +65,11 @@ def _column_rules(contract: Contract) -> list[dict]:
             rules.append(_rule("expect_column_values_to_be_between", "out-of-range", col.name,
                                f"{col.name} must be {span}.", column=col.name, **bounds))
         if col.pattern:
-            rules.append(_rule("expect_column_values_to_match_regex", "bad-format", col.name,
-                               f"Write {col.name} like {col.example}.", column=col.name, regex=col.pattern))
+            fix = (f"Write {col.name} as plain text like {col.example}: printable characters only, at most "
+                   f"{TEXT_MAX}, not starting with = + - or @ (a formula) and not a spreadsheet error such as "
+                   "#REF! or #N/A." if col.pattern == TEXT_PATTERN else f"Write {col.name} like {col.example}.")
+            rules.append(_rule("expect_column_values_to_match_regex", "bad-format", col.name, fix, column=col.name,
+                               regex=col.pattern))
     key = ["agency_id", "quarter", *contract.key]
     rules.append(_rule("expect_column_values_to_be_between", "duplicate-row", contract.key[0],
                        f"Only one row per {', '.join(key)}: merge or delete the repeated rows.",
