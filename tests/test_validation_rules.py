@@ -68,6 +68,23 @@ CELL_RULES = [
     ("retention", 1, "separation_type", "VOLUNTARY", "separation-detail-not-allowed", "separation_type"),
     ("retention", 1, "hourly_wage_band", "$19", "value-not-allowed", "hourly_wage_band"),
     ("retention", 1, "event", "TRANSFER", "value-not-allowed", "event"),
+    # dates: only four-digit years, within 1950 .. five years after the as-of date, no future issue or hire dates
+    ("certification", 1, "issue_date", "1/10/25", "type-error", "issue_date"),
+    ("certification", 1, "issue_date", "12/30/1899", "type-error", "issue_date"),
+    ("certification", 1, "issue_date", "0001-01-01", "type-error", "issue_date"),
+    ("certification", 1, "expiration_date", "2040-01-10", "type-error", "expiration_date"),
+    ("certification", 1, "issue_date", "2026-12-01", "issue-date-in-future", "issue_date"),
+    ("retention", 1, "hire_date", "25-02-10", "type-error", "hire_date"),
+    # free text: no formulas, control or bidi characters, spreadsheet errors, or ids too long to be ids
+    ("billing", 1, "payer_id", '=HYPERLINK("http://x","y")', "bad-format", "payer_id"),
+    ("billing", 1, "payer_id", "-2+3", "bad-format", "payer_id"),
+    ("billing", 1, "payer_id", "MCO\x07A", "bad-format", "payer_id"),
+    ("billing", 1, "payer_id", "\u202eA-OCM", "bad-format", "payer_id"),
+    ("billing", 1, "payer_id", "#VALUE!", "bad-format", "payer_id"),
+    ("billing", 1, "payer_id", "M" * 65, "bad-format", "payer_id"),
+    ("certification", 1, "credential_code", "@CPRS", "bad-format", "credential_code"),
+    ("billing", 1, "modifier", "ZZ", "unknown-billing-code", "modifier"),
+    ("headcount", 1, "quarter", "Total", "bad-format", "quarter"),
 ]
 
 
@@ -187,3 +204,18 @@ def test_stages_are_announced_in_order_for_progress_displays(con):
     assert outcome.status == "loaded"
     assert seen == ["reading", "checking types", "applying the rules", "cross-checking", "done", "loading"]
     assert set(outcome.validated.timings) == {"read", "types", "rules", "checks"}
+
+
+def test_a_malformed_quarter_is_reported_as_written_and_cross_checks_still_run(con):
+    rows = clean_rows("headcount") + [["AG0001", "#N/A", "PEER_SPECIALIST_MH", "1", "1", "1", "0", "", "STATE_GF"],
+                                      ["AG0001", "Total", "", "16", "12", "15", "3", "", ""]]
+    report = validate("h.csv", csv_bytes(rows), con=con).report
+    bad = {(f.row, f.value) for f in report.errors if f.code == "bad-format" and f.column == "quarter"}
+    assert bad == {(5, "#N/A"), (6, "Total")}
+
+
+def test_plausible_dates_keep_their_value(con):
+    rows = _cell(clean_rows("certification"), 1, "issue_date", "1/10/2025")
+    result = validate("c.csv", csv_bytes(rows), con=con)
+    assert result.report.valid
+    assert str(result.typed["issue_date"][0]) == "2025-01-10"
