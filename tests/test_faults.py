@@ -349,3 +349,15 @@ def test_a_full_snapshot_disk_reports_loaded_but_not_published(small_disk, tmp_p
     assert again.returncode == 0, again.stderr
     assert "was out of date" in again.stderr
     assert snapshot.published_version(target) == 1
+
+
+def test_a_read_past_its_time_limit_is_stopped(tmp_path):
+    from pipelines import bounded_read
+    from pipelines.reading import Unreadable
+
+    path = tmp_path / "h.csv"
+    path.write_bytes(csv_bytes(clean_rows("headcount")))
+    with pytest.raises(Unreadable) as info:
+        bounded_read.read_file(path, timeout_s=0.01)
+    assert info.value.finding.code == "file-too-large"
+    assert "took longer than 0.01 s to read and was stopped" in info.value.finding.message
