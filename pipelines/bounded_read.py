@@ -44,7 +44,9 @@ SAVE_AGAIN = ("Delete the empty rows and columns after your data (or copy the da
               "it again, or upload it as CSV.")
 
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"\$?([A-Za-z]{1,4})\$?(\d{1,9})(?::\$?([A-Za-z]{1,4})\$?(\d{1,9}))?\"")
-_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"|<(?:\w+:)?sheet\b[^>]*?\bid=\"([^\"]+)\"")
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_SHEET_ID = re.compile(rb"\b(?:\w+:)?id=\"([^\"]+)\"")
+_HIDDEN = re.compile(rb"\bstate=\"(?:hidden|veryHidden)\"")
 _ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"(\d+)\"")
 
 
@@ -146,7 +148,7 @@ def check_workbook(data: bytes, name: str, limit: int | None = None) -> None:
 
 
 def _first_sheet(archive: zipfile.ZipFile, members: dict) -> str | None:
-    """The first sheet's member, as the reader picks it (workbook order, through the relationships)."""
+    """The first visible sheet's member, as the reader picks it (workbook order, through the relationships)."""
     try:
         with archive.open("xl/workbook.xml") as fh:
             workbook = fh.read(1 << 20)
@@ -156,9 +158,10 @@ def _first_sheet(archive: zipfile.ZipFile, members: dict) -> str | None:
                 rels = fh.read(1 << 20)
     except Exception:
         return None
-    found = _SHEET.search(workbook)
+    tag = next((m.group(0) for m in _SHEET.finditer(workbook) if not _HIDDEN.search(m.group(0))), b"")
+    found = _SHEET_ID.search(tag)
     if found and rels:
-        rid = re.escape(found.group(1) or found.group(2))
+        rid = re.escape(found.group(1))
         target = re.search(rb"<(?:\w+:)?Relationship\b[^>]*?\bId=\"" + rid + rb"\"[^>]*?\bTarget=\"([^\"]+)\"", rels) \
             or re.search(rb"<(?:\w+:)?Relationship\b[^>]*?\bTarget=\"([^\"]+)\"[^>]*?\bId=\"" + rid + rb"\"", rels)
         if target:
