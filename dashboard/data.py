@@ -7,13 +7,14 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from pipelines import settings, warehouse
+from pipelines import settings, snapshot, warehouse
 
 
 @st.cache_resource(show_spinner=False)
 def _connection(path: str):
     con = warehouse.connect(Path(path))
     warehouse.init(con)  # migrations, reference data and views always match this version of the code
+    snapshot.repair(con)  # a publication interrupted or failed since: analysts' copy catches up
     return con
 
 

@@ -8,7 +8,8 @@ import polars as pl
 
 from pipelines.contracts import REPORTS
 from pipelines.findings import Report, column_letter
-from pipelines.reading import ROW, Unreadable, read_file
+from pipelines.bounded_read import read_file
+from pipelines.reading import ROW, Unreadable
 from pipelines.structure import map_columns
 
 PER_CODE = 20

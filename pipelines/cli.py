@@ -69,8 +69,9 @@ def _unusable_on(*errors: type[Exception]):
         raise typer.Exit(2) from exc
 
 
-LOADED_UNPUBLISHED = 3
-"""Exit code of an ingest whose load committed but whose snapshot could not be replaced."""
+LOADED_UNPUBLISHED = 2
+"""Exit code of an ingest whose load committed but whose snapshot could not be replaced: the command did not
+finish (the published figures are stale), and running it again republishes without loading twice."""
 
 
 def _open_writer(upgrade: bool = False):
@@ -241,7 +242,8 @@ def _run_files(files: list[Path], report: Optional[ReportKind], agency: Optional
                     status, code = "loaded-unpublished", LOADED_UNPUBLISHED
                     err.print(f"[yellow]{escape(path.name)}: loaded; publication failed: "
                               f"{escape(outcome.load.publish_error)}; the snapshot is stale until the next "
-                              "publish/init.[/yellow]", highlight=False, soft_wrap=True)
+                              "ingest or init (running this command again republishes; the load is not repeated)."
+                              "[/yellow]", highlight=False, soft_wrap=True)
             else:
                 from pipelines.validation import validate
 

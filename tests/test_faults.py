@@ -335,10 +335,10 @@ def test_a_full_snapshot_disk_reports_loaded_but_not_published(small_disk, tmp_p
     make_warehouse(db)
     filler = fill(small_disk)
     proc = cli("ingest", headcount_file(tmp_path, "2026-Q1"), "--format", "json")
-    assert proc.returncode == 3, (proc.stdout, proc.stderr)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
     assert json.loads(proc.stdout)["status"] == "loaded-unpublished"
-    assert "loaded; publication failed" in proc.stderr and "stale until the next publish/init" in proc.stderr
+    assert "loaded; publication failed" in proc.stderr and "stale until the next ingest or init" in proc.stderr
     assert f"The disk holding {target.parent} is full" in proc.stderr
     [event] = audit_events(db, "publication_failed")
     assert "loaded; the snapshot was not replaced" in event[3]
