@@ -249,8 +249,9 @@ REFERENCE: dict[str, Contract] = {
     "user_roles": Contract("user_roles", "User roles", "Who may see what: one row per person and role (and, for "
                            "agency submitters, per agency they report for). Anyone signed in who is not listed "
                            "is treated as public.", (
-        Column("principal", "str", "The person's email, or their OIDC subject (sub) when the provider gives no "
-               "email. Matched case-insensitively.", example="analyst@state.example"),
+        Column("principal", "str", "The person's email (matched case-insensitively, and only when the provider "
+               "says it is verified or is declared trusted), or `sub:` and their OIDC subject (matched exactly).",
+               example="analyst@state.example"),
         Column("role", "str", "state_admin, state_analyst, state_viewer, agency_submitter or public.",
                allowed=USER_ROLES),
         Column("agency_id", "str", "For agency_submitter: an agency they report for (one row per agency); "
