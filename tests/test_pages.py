@@ -107,7 +107,7 @@ def test_agency_profile_refuses_an_unknown_id_without_data(demo_env):
     at.switch_page("pages/agency.py")
     at.query_params["agency"] = "AG9999"
     at.run()
-    assert "AG9999" in at.error[0].value
+    assert "names no agency this dashboard knows" in at.error[0].value and "AG9999" not in at.error[0].value
     assert len(at.metric) == 0 and len(at.dataframe) == 0
 
 
