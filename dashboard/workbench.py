@@ -150,11 +150,11 @@ def results(sql: str, values: dict[str, str], rerun: bool = False) -> None:
         auth.record("sql_query", "published snapshot", sql + (f" -- parameters: {dict(args[1])}" if values else ""))
     outcome = _run(*args)
     if "error" in outcome:
-        st.error(outcome["error"], icon=":material/block:")
+        st.error(widgets.plain(outcome["error"]), icon=":material/block:")  # it may quote the SQL
         return
     frame: pl.DataFrame = outcome["frame"]
     if outcome["truncated"]:
-        st.warning(outcome["notice"], icon=":material/content_cut:")
+        st.warning(widgets.plain(outcome["notice"]), icon=":material/content_cut:")
     widgets.table(frame, "query-result", caption=f"{frame.height:,} rows in {outcome['seconds']:.2f} s from the "
                                                  "published snapshot.")
     st.download_button("Download query-result (Parquet)", parquet_bytes(frame), file_name="query-result.parquet",
@@ -175,7 +175,7 @@ def schema_browser() -> None:
         return
     relations = schema(key)
     if isinstance(relations, str):
-        st.error(relations, icon=":material/error:")
+        st.error(widgets.plain(relations), icon=":material/error:")
         return
     everything = pl.DataFrame([{"relation": r.name, "kind": r.kind, "column": c.name, "type": c.type,
                                 "description": c.description} for r in relations for c in r.columns])

@@ -141,3 +141,11 @@ def test_parquet_download_holds_the_result():
 
     frame = pl.DataFrame({"agency_id": ["AG0001", "AG0002"], "fte": [1.5, None]})
     assert pl.read_parquet(workbench.parquet_bytes(frame)).equals(frame)
+
+
+def test_a_refusal_quoting_the_statement_renders_it_as_plain_text(demo_env):
+    """The reason may quote the SQL: markdown in it must not become a link, an image or emphasis."""
+    at = run_sql(sql_page(), 'select * from "**Expired** [Sign in](http://127.0.0.1:9/login)"')
+    [error] = at.error
+    assert "Sign in" in error.value  # DuckDB quotes the name it could not find...
+    assert "\\[Sign in\\]\\(http" in error.value and "\\*\\*Expired\\*\\*" in error.value  # ...escaped
