@@ -123,12 +123,11 @@ def _cells(con: duckdb.DuckDBPyConnection) -> dict[Problem, dict[Key, tuple[floa
 def _own_parts(con: duckdb.DuckDBPyConnection, agency: str) -> dict[Problem, dict[Key, float]]:
     """One agency's part of every place cell it is in."""
     found: dict[Problem, dict[Key, float]] = defaultdict(dict)
-    for q, fam, region, kind, cz, cat, value in con.execute(
-            "select quarter, family, region_id, agency_type, categorization, category, value "
+    for q, fam, region, cz, cat, value in con.execute(
+            "select quarter, family, region_id, categorization, category, value "
             "from pub_agency_cells where agency_id = ?", [agency]).fetchall():
         for ent in ("STATE", region):
-            for k in ("ALL", kind):
-                found[(q, fam)][(ent, k, cz, cat)] = float(value)
+            found[(q, fam)][(ent, "ALL", cz, cat)] = float(value)
     return found
 
 

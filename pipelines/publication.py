@@ -40,13 +40,12 @@ PROTECTION = 20
 
 @dataclass(frozen=True)
 class Family:
-    """One additive population. `people`: it counts people (the 1-10 rule applies). `by_type`: readers
-    see it split by agency type as well as by place (none today: with eleven types most region x type cells
-    rest on one or two agencies, so restricted readers get every figure for all types together)."""
+    """One additive population. `people`: it counts people (the 1-10 rule applies). Its cells are places for
+    every agency type together (agency_type 'ALL'): with eleven types most region x type cells rest on one
+    or two agencies, so restricted readers get no split by type."""
 
     name: str
     people: bool
-    by_type: bool = False
 
 
 FAMILIES = (
@@ -66,8 +65,6 @@ overlapping windows, and recover single quarters."""
 def yearly(refs: tuple[str, ...]) -> bool:
     """Published only for quarters ending a calendar year."""
     return YEAR_END in refs or INDEX in refs
-BY_TYPE = tuple(f.name for f in FAMILIES if f.by_type)
-
 AGENCY_CELLS = """
 create or replace table pub_agency_cells as
 with a as (
@@ -145,43 +142,35 @@ with sums as (
     select quarter, family, categorization, category,
         case when grouping(region_id) = 1 then 'state' else 'region' end as level,
         coalesce(region_id, 'STATE') as entity_id,
-        coalesce(agency_type, 'ALL') as agency_type,
+        'ALL' as agency_type,
         sum(value) as value,
         count(*) filter (where value <> 0) as contributors
     from pub_agency_cells
-    group by grouping sets ((quarter, family, categorization, category, region_id, agency_type),
-        (quarter, family, categorization, category, region_id),
-        (quarter, family, categorization, category, agency_type),
+    group by grouping sets ((quarter, family, categorization, category, region_id),
         (quarter, family, categorization, category))
 ),
-parts as (  -- each agency's part of each place it is in (its region, and the state), by type and for all types
-    select quarter, family, categorization, category, agency_id, value, region_id as entity_id,
-        agency_type as kind from pub_agency_cells
-    union all select quarter, family, categorization, category, agency_id, value, 'STATE', agency_type
-        from pub_agency_cells
-),
-parts_all_types as (
-    select * replace ('ALL' as kind) from parts union all select * from parts
+parts as (  -- each agency's part of each place it is in: its region, and the state
+    select quarter, family, categorization, category, agency_id, value, region_id as entity_id
+    from pub_agency_cells
+    union all select quarter, family, categorization, category, agency_id, value, 'STATE' from pub_agency_cells
 ),
 agencies_in as (  -- agencies behind each place's family total: an agency that reported counts, even with 0
-    select quarter, family, entity_id, kind as agency_type, count(*) as agencies
-    from parts_all_types where categorization = '' group by all
+    select quarter, family, entity_id, count(*) as agencies
+    from parts where categorization = '' group by all
 ),
 dominated as (  -- a cell some agency could subtract its own part from and be left with 1-10
-    select s.quarter, s.family, s.categorization, s.category, s.entity_id, s.agency_type,
+    select s.quarter, s.family, s.categorization, s.category, s.entity_id,
         bool_or(s.value - c.value between 1 and {small}) as dominated
-    from sums s join parts_all_types c on c.quarter = s.quarter and c.family = s.family
+    from sums s join parts c on c.quarter = s.quarter and c.family = s.family
         and c.categorization = s.categorization and c.category = s.category and c.entity_id = s.entity_id
-        and c.kind = s.agency_type
     group by all
 )
 select s.quarter, s.family, s.categorization, s.category, s.level, s.entity_id, s.agency_type, s.value,
     coalesce(n.agencies, 0) as agencies, s.contributors, coalesce(d.dominated, false) as dominated,
     false as hidden
 from sums s
-left join agencies_in n using (quarter, family, entity_id, agency_type)
-left join dominated d using (quarter, family, categorization, category, entity_id, agency_type)
-where s.agency_type = 'ALL' or s.family in ({by_type})
+left join agencies_in n using (quarter, family, entity_id)
+left join dominated d using (quarter, family, categorization, category, entity_id)
 """
 
 Key = tuple[str, str, str, str]  # (entity_id, agency_type, categorization, category)
@@ -198,7 +187,7 @@ def relations(keys: set[Key]) -> list[tuple[Key, list[Key]]]:
             found[((entity, "ALL", cz, cat), "type")].append(key)
         if cz:
             found[((entity, kind, "", ""), cz)].append(key)  # each categorization adds up on its own
-    return [(total, sorted(parts)) for (total, _), parts in found.items() if total in keys]
+    return sorted((total, sorted(parts)) for (total, _), parts in found.items() if total in keys)
 
 
 def primary(value: float, agencies: int, contributors: int, dominated: bool, people: bool) -> bool:
@@ -230,7 +219,7 @@ def suppress(values: dict[Key, float], hidden: set[Key], own: dict[Key, dict[str
             if len(secret) > 1 and (total in hidden or _mass(parts, hidden, values, own) >= PROTECTION):
                 continue
             members = [m for m in (*parts, total) if m not in hidden and values[m] > 0]
-            pick = min(members, key=lambda m: (m[3] in keep, m == total, values[m]), default=None)
+            pick = min(members, key=lambda m: (m[3] in keep, m == total, values[m], m), default=None)
             if pick is not None:
                 hidden.add(pick)
                 changed = True
@@ -257,10 +246,10 @@ def solve(con: duckdb.DuckDBPyConnection) -> int:
         problems[(q, fam)][(ent, kind, cz, cat)] = (
             float(value), primary(value, agencies, contributors, dominated, people[fam]))
     parts: dict[tuple[str, str], dict[Key, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
-    for q, fam, agency, region, kind, cz, cat, value in con.execute(
-            "select quarter, family, agency_id, region_id, agency_type, categorization, category, value "
+    for q, fam, agency, region, cz, cat, value in con.execute(
+            "select quarter, family, agency_id, region_id, categorization, category, value "
             "from pub_agency_cells").fetchall():
-        for key in ((region, "ALL", cz, cat), ("STATE", "ALL", cz, cat), (region, kind, cz, cat), ("STATE", kind, cz, cat)):
+        for key in ((region, "ALL", cz, cat), ("STATE", "ALL", cz, cat)):
             parts[(q, fam)][key][agency] = float(value)
     rows = []
     for (q, fam), cells in problems.items():
@@ -432,7 +421,7 @@ def _type(con: duckdb.DuckDBPyConnection, view: str, column: str) -> str:
 
 def protect(con: duckdb.DuckDBPyConnection) -> int:
     """pub_cells from pub_agency_cells, every cell decided; returns the number of hidden cells."""
-    con.execute(PLACE_CELLS.format(small=SMALLEST_SHOWN - 1, by_type=", ".join(f"'{f}'" for f in BY_TYPE)))
+    con.execute(PLACE_CELLS.format(small=SMALLEST_SHOWN - 1))
     return solve(con)
 
 
