@@ -168,3 +168,19 @@ def test_a_lone_hidden_cell_takes_the_smallest_partner_and_enough_of_them():
     # 4 alone would be total minus the rest; 4 + 12 = 16 < PROTECTION, so 15 goes too; 0 never helps
     assert {k[3] for k in hidden} == {"A", "B", "C"}
     assert sum(values[k] for k in hidden) >= PROTECTION
+
+
+def test_the_same_data_always_hides_the_same_cells():
+    """Two publications of the same data must not hide different cells, or a reader holding both could
+    combine them: the choice may not depend on Python's per-process string hashing."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("from tests.test_publication import small_cell_state; con = small_cell_state(2); print(con.execute("
+              "'select quarter, family, entity_id, categorization, category from pub_cells where hidden "
+              "order by all').fetchall())")
+    runs = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                           cwd=os.path.dirname(os.path.dirname(__file__)),
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    assert len(runs) == 1 and "peers" in runs.pop()
