@@ -28,10 +28,18 @@ AGENCY_TYPES = ("CMHC", "SUD_TREATMENT", "OTP", "RCO", "PEER_RUN", "HOSPITAL_ED"
 OWNERSHIP = ("public", "nonprofit", "forprofit")
 POPULATIONS = ("MH", "SUD", "BOTH", "FAMILY", "YOUTH")
 SERVICE_KINDS = ("individual", "group", "family", "youth")
+PRACTICE_DOMAINS = ("LEADERSHIP", "POLICY", "STAFF_BUY_IN", "ROLE_CLARITY", "RECRUITMENT_HIRING", "TRAINING",
+                    "SUPERVISION", "RETENTION_CAREER", "CULTURE_INCLUSION", "FAMILY_YOUTH")
+PRACTICE_APPLIES = ("ALL", "SERVES_CHILDREN")
+ACTION_STATUSES = ("NONE", "PLANNED", "IN_PROGRESS", "DONE")
+ACTION_OWNERS = ("EXECUTIVE", "PROGRAM_DIRECTOR", "CLINICAL_DIRECTOR", "HR", "PEER_SUPERVISOR", "PEER_STAFF", "OTHER")
+TARGET_PILLARS = ("workforce", "practice", "index", "stage", "kpi")
+DIRECTIONS = ("higher", "lower")
 
 AGENCY_ID_PATTERN = r"^AG\d{4,6}$"
 QUARTER_PATTERN = r"^\d{4}-Q[1-4]$"
 PEER_ID_PATTERN = r"^[A-Za-z0-9_-]{4,40}$"
+PRACTICE_CODE_PATTERN = r"^[A-Z][A-Z0-9_]{1,39}$"
 TEXT_MAX = 64
 TEXT_PATTERN = (r"^(?![=+\-@\t\r])(?!#[A-Z][A-Z0-9/_]*[!?]?\Z)"
                 r"[^\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufffd]{1,64}\Z")
@@ -99,6 +107,7 @@ _COUNT = {"type": "int", "min": 0, "max": 100_000, "unit": "people"}
 _CLAIMS = {**_COUNT, "max": 10_000_000, "unit": "claims"}
 _UNITS = {**_COUNT, "max": 10_000_000, "unit": "units"}
 _DOLLARS = {"type": "float", "min": 0, "max": 1_000_000_000, "unit": "USD"}
+_RATING = {"type": "int", "min": 0, "max": 4, "unit": "rating 0-4"}
 
 REPORTS: dict[str, Contract] = {
     "headcount": Contract(
@@ -195,6 +204,31 @@ REPORTS: dict[str, Contract] = {
         ),
         key=("peer_id", "event", "event_date"),
     ),
+    "practices": Contract(
+        "practices", "Integration practices self-assessment",
+        "Semiannual: one row per practice item of the integration_practices reference table (agency x assessment "
+        "quarter x practice), with the leadership's and the peer staff's ratings and the action plan for the item. "
+        "Ratings are stages of implementation: 0 not in place, 1 planning, 2 started, 3 mostly in place, "
+        "4 fully in place and sustained.",
+        _id_columns() + (
+            Column("practice_code", "str", "Practice item, as in the integration_practices reference table.",
+                   pattern=PRACTICE_CODE_PATTERN, example="SUP_TRAINED"),
+            Column("rating_leadership", description="The leadership's rating of the practice (0-4).", example="3",
+                   **_RATING),
+            Column("rating_peers", description="The peer staff's rating of the practice (0-4); empty when no peer "
+                   "responded.", required=False, example="2", **_RATING),
+            Column("peer_respondents_count", description="Peer staff who took part in the peer rating (0 when none).",
+                   example="4", **_COUNT),
+            Column("action_status", "str", "Action plan for the item: NONE, PLANNED, IN_PROGRESS or DONE.",
+                   allowed=ACTION_STATUSES, example="IN_PROGRESS"),
+            Column("action_owner", "str", "Who owns the action; required unless action_status is NONE.",
+                   required=False, allowed=ACTION_OWNERS, example="PEER_SUPERVISOR"),
+            Column("action_due_quarter", "str", "Quarter the action is due (YYYY-Qn); required for PLANNED and "
+                   "IN_PROGRESS, not before the assessment quarter.", required=False, pattern=QUARTER_PATTERN,
+                   example="2027-Q2"),
+        ),
+        key=("practice_code",),
+    ),
 }
 
 USER_ROLES = ("state_admin", "state_analyst", "state_viewer", "agency_submitter", "public")
@@ -240,12 +274,40 @@ REFERENCE: dict[str, Contract] = {
         Column("effective_from", "date", "First day the code may be billed."),
         Column("effective_to", "date", "Last day the code may be billed; empty while in force.", required=False),
     ), key=("hcpcs", "modifier", "effective_from")),
-    "targets": Contract("targets", "Integration targets", "State policy targets for the integration index.", (
-        Column("component", "str", "Index component."),
-        Column("label", "str", "What the component measures."),
-        Column("target", "float", "Value that earns the full 100 points.", min=0),
-        Column("weight", "float", "Weight of the component in the index.", min=0),
+    "targets": Contract("targets", "Integration targets", "The state's floors, targets and stretches for the index "
+                        "components and other KPIs, the pillar weights and the stage thresholds: one place read by "
+                        "the SQL, the pages and the docs.", (
+        Column("component", "str", "What the row sets: an index component, a pillar (workforce, practice), a stage "
+               "threshold (stage_developing, stage_integrated) or a KPI with a target."),
+        Column("label", "str", "What it measures, as people read it."),
+        Column("pillar", "str", "workforce or practice (an index component), index (a pillar's weight), stage "
+               "(a stage threshold) or kpi (a target shown, not scored).", allowed=TARGET_PILLARS),
+        Column("metric", "str", "The metric registry id the target applies to; empty for pillars and stages.",
+               required=False),
+        Column("direction", "str", "higher or lower is better; empty for pillars and stages.", required=False,
+               allowed=DIRECTIONS),
+        Column("floor", "float", "Scores 0 at or beyond this (worse side); bands: red below the midpoint of floor "
+               "and target.", required=False),
+        Column("target", "float", "The state's target: scores 70; bands: green at or beyond it. For a stage, the "
+               "lowest index of the stage.", required=False),
+        Column("stretch", "float", "Scores 100 at or beyond this.", required=False),
+        Column("weight", "float", "Weight within its pillar (components) or of the pillar in the index.",
+               required=False, min=0),
+        Column("contractual", "bool", "The target carries consequences (funding recovered below it)."),
     ), key=("component",)),
+    "integration_practices": Contract(
+        "integration_practices", "Integration practices",
+        "The practice items of the semiannual self-assessment (state-maintained).", (
+            Column("practice_code", "str", "Practice item code.", pattern=PRACTICE_CODE_PATTERN),
+            Column("domain", "str", "Practice domain.", allowed=PRACTICE_DOMAINS),
+            Column("statement", "str", "What the organization does when the practice is fully in place."),
+            Column("source", "str", "Where the practice comes from."),
+            Column("weight", "float", "Weight of the item in the practice pillar.", min=0),
+            Column("applies_to", "str", "ALL agencies, or only agencies that SERVES_CHILDREN.",
+                   allowed=PRACTICE_APPLIES),
+            Column("active_from", "date", "First assessment quarter's start date the item is asked in."),
+            Column("active_to", "date", "Last day the item is asked; empty while in force.", required=False),
+        ), key=("practice_code",)),
     "user_roles": Contract("user_roles", "User roles", "Who may see what: one row per person and role (and, for "
                            "agency submitters, per agency they report for). Anyone signed in who is not listed "
                            "is treated as public.", (

@@ -208,6 +208,8 @@ POLICY: list[tuple[str, str, str]] = [
      "submissions are flagged late."),
     ("units_per_fte_ceiling", "1400", "Billed units per peer FTE per quarter above this are flagged "
      "(13 weeks x 40 h x 4 units = 2,080 is the physical ceiling)."),
+    ("practices_due_quarters", "Q2 Q4", "Quarters of the year in which the practices self-assessment is due "
+     "(space-separated); it is due submission_due_days after such a quarter ends."),
     ("demo_as_of", DEMO_AS_OF, "The 'today' used with the demo data so date rules (future quarter, late "
      "submission, expiring soon) give the same answers whenever the demo is loaded."),
 ]
