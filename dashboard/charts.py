@@ -5,6 +5,8 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from pipelines.targets import Target
+
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 STATUS_COLOURS = {"CERTIFIED_ACTIVE": "#009E73", "PROVISIONAL": "#56B4E9", "IN_TRAINING": "#0072B2",
                   "EXPIRED_GRACE": "#E69F00", "LAPSED": "#D55E00", "SUSPENDED": "#CC79A7", "REVOKED": "#000000",
@@ -27,8 +29,9 @@ alt.theme.register("peer_dashboard", enable=True)(_theme)
 
 
 def line(frame: pl.DataFrame, x: str, y: str, colour: str | None, title: str, subtitle: str,
-         y_title: str, y_format: str = ",.1f") -> alt.Chart:
-    """Trend lines, one per `colour` value, with points and tooltips."""
+         y_title: str, y_format: str = ",.1f", target: Target | None = None) -> alt.Chart | alt.LayerChart:
+    """Trend lines, one per `colour` value, with points and tooltips; with a `target`, the state's target as a
+    dashed, labelled rule."""
     enc = {"x": alt.X(f"{x}:O", title="Quarter", sort=None, axis=alt.Axis(labelAngle=-40)),
            "y": alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format)),
            "tooltip": [alt.Tooltip(f"{x}:N", title="Quarter"),
@@ -36,8 +39,35 @@ def line(frame: pl.DataFrame, x: str, y: str, colour: str | None, title: str, su
     if colour:
         enc["color"] = alt.Color(f"{colour}:N", title=None)
         enc["tooltip"].insert(0, alt.Tooltip(f"{colour}:N", title=colour.replace("_", " ").capitalize()))
-    return (alt.Chart(frame.to_pandas(), title=alt.TitleParams(title, subtitle=subtitle))
-            .mark_line(point=True).encode(**enc).properties(height=420))
+    titled = alt.TitleParams(title, subtitle=subtitle)
+    lines = alt.Chart().mark_line(point=True).encode(**enc)
+    layers = [lines, *_target_marks(target, y_format)]
+    return alt.layer(*layers, data=_with_target(frame, target).to_pandas(), title=titled).properties(height=420)
+
+
+def _with_target(frame: pl.DataFrame, target: Target | None) -> pl.DataFrame:
+    if target is None or target.target is None:
+        return frame
+    return frame.with_columns(pl.lit(target.target).alias("target_value"),
+                              pl.lit(target_label(target)).alias("target_label"))
+
+
+def target_label(target: Target) -> str:
+    """'Target 85' / 'Integrated from 70', with ' (contractual)' where money is attached."""
+    head = "Integrated from" if target.component == "integration_index" else "Target"
+    return f"{head} {target.target:g}" + (" (contractual)" if target.contractual else "")
+
+
+def _target_marks(target: Target | None, y_format: str) -> list[alt.Chart]:
+    """A dashed rule at the target and its label, drawn from the frame's target_value column."""
+    if target is None or target.target is None:
+        return []
+    rule = alt.Chart().mark_rule(strokeDash=[6, 4], color="#333", strokeWidth=1.5).encode(
+        y="mean(target_value):Q",
+        tooltip=[alt.Tooltip("min(target_label):N", title="State target")])
+    text = alt.Chart().mark_text(align="left", baseline="bottom", dx=4, dy=-3, color="#333", fontSize=11).encode(
+        y="mean(target_value):Q", x=alt.value(0), text="min(target_label):N")
+    return [rule, text]
 
 
 def bars(frame: pl.DataFrame, category: str, value: str, title: str, subtitle: str, value_title: str,
@@ -77,17 +107,18 @@ def heatmap(frame: pl.DataFrame, x: str, y: str, value: str, title: str, subtitl
 
 
 def small_multiples(frame: pl.DataFrame, x: str, y: str, facet: str, title: str, subtitle: str, y_title: str,
-                    y_format: str = ",.1f", columns: int = 3) -> alt.FacetChart:
-    """One small trend line per `facet` value, sharing the y scale so panels compare."""
-    base = (alt.Chart(frame.to_pandas()).mark_line(point=True)
+                    y_format: str = ",.1f", columns: int = 3, target: Target | None = None) -> alt.FacetChart:
+    """One small trend line per `facet` value, sharing the y scale so panels compare; the state's target as a
+    dashed rule in each panel."""
+    base = (alt.Chart().mark_line(point=True)
             .encode(x=alt.X(f"{x}:O", title=None, sort=None, axis=alt.Axis(labelAngle=-40)),
                     y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format)),
                     color=alt.Color(f"{facet}:N", legend=None),
                     tooltip=[alt.Tooltip(f"{facet}:N"), alt.Tooltip(f"{x}:N", title="Quarter"),
-                             alt.Tooltip(f"{y}:Q", title=y_title, format=y_format)])
-            .properties(width=260, height=160))
-    return base.facet(facet=alt.Facet(f"{facet}:N", title=None), columns=columns,
-                      title=alt.TitleParams(title, subtitle=subtitle))
+                             alt.Tooltip(f"{y}:Q", title=y_title, format=y_format)]))
+    layered = alt.layer(base, *_target_marks(target, y_format), data=_with_target(frame, target).to_pandas())
+    return layered.properties(width=260, height=160).facet(
+        facet=alt.Facet(f"{facet}:N", title=None), columns=columns, title=alt.TitleParams(title, subtitle=subtitle))
 
 
 def stacked(frame: pl.DataFrame, x: str, y: str, colour: str, title: str, subtitle: str, y_title: str,

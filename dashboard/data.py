@@ -8,6 +8,7 @@ import polars as pl
 import streamlit as st
 
 from pipelines import settings, snapshot, warehouse
+from pipelines import targets as state_targets
 
 
 @st.cache_resource(show_spinner=False)
@@ -49,3 +50,8 @@ def query(sql: str, params: list | tuple | None = None) -> pl.DataFrame:
 def as_of() -> str:
     frame = query("select strftime(as_of_date, '%Y-%m-%d') as d from dim_as_of")
     return frame["d"][0] if frame.height else ""
+
+
+def targets() -> dict[str, state_targets.Target]:
+    """The state's targets as loaded in the warehouse (targets.csv): floors, targets, stretches, bands, stages."""
+    return state_targets.from_rows(query("select * from targets").to_dicts())

@@ -5,8 +5,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from dashboard import data
 from pipelines.metrics import metric
 from pipelines.publication import yearly
+from pipelines.targets import BAND_WORDS, for_metric
 
 STATE_CARDS = ("peer_fte_per_100k", "peer_to_clinician_ratio", "certified_pct", "peers_per_trained_supervisor",
                "annualized_turnover_pct", "denial_rate_pct", "integration_index")
@@ -37,6 +39,28 @@ def card(metric_id: str, series: pl.DataFrame, column: str | None = None) -> Non
     st.metric(m.label, shown, delta, delta_color=colour, help=f"{m.description} ({m.formula})",
               border=True, chart_data=[v for v in values if v is not None] or None, chart_type="line",
               delta_arrow=arrow)
+    st.caption(target_line(metric_id, latest))
+
+
+def target_of(metric_id: str):
+    """The state's target for a metric (None when the state set none), for trend charts' rules."""
+    return for_metric(data.targets(), metric_id)
+
+
+BAND_MARKS = {"red": ":red[●]", "amber": ":orange[●]", "green": ":green[●]"}
+
+
+def target_line(metric_id: str, value: float | None) -> str:
+    """Under a card: the band the value is in and the state's target ('no state target' when none is set)."""
+    t = for_metric(data.targets(), metric_id)
+    if t is None:
+        return "No state target"
+    m = metric(metric_id)
+    aim = m.format_value(t.target)
+    word = "Integrated from" if metric_id == "integration_index" else "Target"
+    tail = f"{word} {aim}" + (" · contractual" if t.contractual else "")
+    band = t.band(value)
+    return f"{BAND_MARKS[band]} {BAND_WORDS[band].capitalize()} · {tail}" if band else tail
 
 AGENCY_CARDS = ("integration_index", "peer_to_clinician_ratio", "certified_pct", "peers_per_trained_supervisor",
                 "annualized_turnover_pct", "retention_12m_pct", "denial_rate_pct", "units_billed_per_peer_fte")
@@ -50,12 +74,14 @@ def comparison(standing: pl.DataFrame) -> pl.DataFrame:
     places = standing["place"].to_list()
     hidden = standing["suppressed"].fill_null("").str.split(", ").to_list() if "suppressed" in standing.columns \
         else [[]] * standing.height
-    rows = []
+    rows, state_targets = [], data.targets()
     for metric_id in COMPARED:
-        m = metric(metric_id)
+        m, t = metric(metric_id), for_metric(state_targets, metric_id)
         rows.append({"measure": m.label, **{p: hidden_as(m, q) if m.column in h else m.format_value(v)
                                             for p, v, h, q in zip(places, standing[m.column], hidden,
-                                                                  standing["quarter"])}})
+                                                                  standing["quarter"])},
+                     "state target": "—" if t is None else m.format_value(t.target)
+                     + (" (contractual)" if t.contractual else "")})
     return pl.DataFrame(rows)
 
 

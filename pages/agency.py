@@ -58,7 +58,7 @@ else:
     trend = disclosure.protect(queries.index_against_peers(agency_id, info["region_id"]), chart=True)
     widgets.chart(charts.line(trend, "quarter", "index_score", "place", "Integration index (0-100) by quarter",
                               f"{info['name']} against {info['region_name']} and the state", "Integration index",
-                              ",.0f"), trend, f"{agency_id}-index-vs-region-state", as_of)
+                              ",.0f", target=kpis.target_of("integration_index")), trend, f"{agency_id}-index-vs-region-state", as_of)
 
     st.subheader("Its four reports over time")
     tabs = st.tabs(["Headcount", "Certification", "Medicaid billing", "Retention"])

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import auth, charts, data, disclosure, filters, kpis, queries, widgets
+from pipelines import targets
 
 viewer = auth.require("overview")
 
@@ -15,6 +16,7 @@ if series.is_empty():
     st.stop()
 
 as_of = data.as_of()
+stage_rule = targets.stage_rule(data.targets())
 latest = series["quarter"][-1]
 reporting = series["agencies_reporting_count"][-1]
 st.caption(f"{f.describe()} · latest quarter with reports: **{latest}** · data as of {as_of} · "
@@ -31,8 +33,8 @@ st.subheader("Integration index by region")
 trend = disclosure.place(queries.index_trend(f), f, show="regions")
 widgets.chart(charts.line(trend, "quarter", "value", "place",
                           f"Integration index (0-100), {f.quarter_from} to {latest}",
-                          "Statewide and by region; Emerging < 40 ≤ Developing < 70 ≤ Integrated",
-                          "Integration index", ",.0f"), trend, "integration-index-by-region", as_of)
+                          f"Statewide and by region; {stage_rule}",
+                          "Integration index", ",.0f", target=kpis.target_of("integration_index")), trend, "integration-index-by-region", as_of)
 
 left, right = st.columns(2)
 with left:
@@ -43,7 +45,7 @@ with left:
         widgets.empty_state(widgets.NO_MATCH)
     else:
         widgets.chart(charts.bars(stages, "stage", "agencies", f"Agencies by integration stage, {latest}",
-                                  "Emerging < 40 ≤ Developing < 70 ≤ Integrated", "Agencies",
+                                  stage_rule, "Agencies",
                                   colours=charts.STAGE_COLOURS), stages, "agencies-by-stage", as_of)
 with right:
     st.subheader(f"Peer workforce by role, {latest}")

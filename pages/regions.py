@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import auth, charts, data, disclosure, queries, widgets
+from dashboard import auth, charts, data, disclosure, kpis, queries, widgets
 
 viewer = auth.require("regions")
 
@@ -35,7 +35,7 @@ st.subheader(f"Integration index components by region, {quarter}")
 components = disclosure.protect(queries.region_components(quarter), chart=True)
 widgets.chart(charts.heatmap(components, "component", "region", "sub_score",
                              f"Integration sub-scores (0-100) by region and component, {quarter}",
-                             "Each sub-score = min(100, value / target x 100); hover for value and target",
+                             "Each sub-score: 0 at the state's floor, 70 at its target, 100 at its stretch; hover for the values",
                              "Sub-score", ",.0f", scheme="viridis", extra_tooltips=("value", "target")),
               components, "integration-components-by-region", as_of)
 
@@ -48,7 +48,9 @@ measure = st.segmented_control("Measure", list(trend_metrics), format_func=trend
 trend = disclosure.protect(queries.region_trends(f, measure), chart=True)
 widgets.chart(charts.small_multiples(trend, "quarter", "value", "region",
                                      f"{trend_metrics[measure]} by region, {f.quarter_from} to {f.quarter_to}",
-                                     "One panel per region, same scale", trend_metrics[measure]),
+                                     "One panel per region, same scale; dashed: the state's target",
+                                     trend_metrics[measure], target=kpis.target_of(
+                                         "integration_index" if measure == "index_score" else measure)),
               trend, f"{measure}-trend-by-region", as_of)
 
 st.subheader(f"Region scorecard, {quarter}")

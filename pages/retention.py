@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import auth, charts, data, disclosure, queries, widgets
+from dashboard import auth, charts, data, disclosure, kpis, queries, widgets
 
 viewer = auth.require("retention")
 
@@ -19,7 +19,8 @@ with left:
                                 show="regions")
     widgets.chart(charts.line(turnover, "quarter", "value", "place",
                               f"Annualized peer turnover (%), rolling 4 quarters, {f.quarter_from} to {quarter}",
-                              "Separations / average peer headcount x 4 / quarters in window", "Turnover (%)"),
+                              "Separations / average peer headcount x 4 / quarters in window", "Turnover (%)",
+                              target=kpis.target_of("annualized_turnover_pct")),
                   turnover, "annualized-turnover", as_of)
 with right:
     retention = disclosure.place(queries.place_trend(f, "kpi_scorecard", "retention_12m_pct"), f,
@@ -27,7 +28,7 @@ with right:
     widgets.chart(charts.line(retention, "quarter", "value", "place",
                               f"12-month retention of new peers (%), {f.quarter_from} to {quarter}",
                               "Share of peers hired 12-24 months before quarter end still employed",
-                              "Retained at 12 months (%)"), retention, "retention-12m", as_of)
+                              "Retained at 12 months (%)", target=kpis.target_of("retention_12m_pct")), retention, "retention-12m", as_of)
 
 st.subheader("How long peers stay")
 if disclosure.restricted():  # each step of a survival curve is a handful of people leaving

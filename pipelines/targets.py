@@ -97,7 +97,12 @@ def from_warehouse(con: duckdb.DuckDBPyConnection) -> dict[str, Target]:
 
 
 def for_metric(targets: dict[str, Target], metric_id: str) -> Target | None:
-    """The target set for a registry metric, if the state set one."""
+    """The target set for a registry metric, if the state set one. The integration index's target is the
+    Integrated stage, its bands the stages (red Emerging, amber Developing, green Integrated)."""
+    if metric_id == "integration_index" and {"stage_developing", "stage_integrated"} <= targets.keys():
+        (_, _), (_, developing), (_, integrated) = stages(targets)
+        return Target("integration_index", "Integrated stage", "stage", metric_id, "higher",
+                      2 * developing - integrated, integrated, 100.0, None, False)
     return next((t for t in targets.values() if t.metric == metric_id and t.target is not None), None)
 
 
