@@ -29,7 +29,8 @@ except (warehouse.WarehouseBusy, warehouse.WarehouseTooNew) as exc:  # not cache
 _warm_validation()
 
 SECTIONS = {
-    "Overview": [("overview", "State overview", ":material/dashboard:")],
+    "Overview": [("overview", "State overview", ":material/dashboard:"),
+                 ("integration", "Integration practices", ":material/handshake:")],
     "Regions and organizations": [("regions", "Regions", ":material/map:"),
                                   ("organizations", "Organizations", ":material/apartment:"),
                                   ("agency", "Agency profile", ":material/badge:")],

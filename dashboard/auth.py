@@ -17,7 +17,7 @@ from pipelines.access import PUBLIC, STATE_ROLES, Viewer
 
 EVERYONE = frozenset({*STATE_ROLES, "agency_submitter", "public"})
 PAGE_ROLES: dict[str, frozenset[str]] = {
-    "overview": EVERYONE, "regions": EVERYONE, "certification": EVERYONE, "retention": EVERYONE,
+    "overview": EVERYONE, "integration": EVERYONE, "regions": EVERYONE, "certification": EVERYONE, "retention": EVERYONE,
     "billing": EVERYONE, "definitions": EVERYONE,
     "organizations": STATE_ROLES,
     "agency": STATE_ROLES | {"agency_submitter"},

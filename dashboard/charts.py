@@ -91,7 +91,8 @@ def _titled(frame: pl.DataFrame, title: str, subtitle: str) -> alt.Chart:
 
 def heatmap(frame: pl.DataFrame, x: str, y: str, value: str, title: str, subtitle: str, value_title: str,
             value_format: str = ",.1f", scheme: str = "blues", x_title: str | None = None,
-            extra_tooltips: tuple[str, ...] = (), row_px: int = 30) -> alt.Chart:
+            extra_tooltips: tuple[str, ...] = (), row_px: int = 30,
+            value_domain: tuple[float, float] | None = None) -> alt.Chart:
     """A grid of cells coloured by `value` (sequential, colour-blind-safe scheme) with the value in the tooltip;
     every row and column is labelled, each row `row_px` high."""
     tooltips = [alt.Tooltip(f"{y}:N"), alt.Tooltip(f"{x}:N"),
@@ -101,7 +102,9 @@ def heatmap(frame: pl.DataFrame, x: str, y: str, value: str, title: str, subtitl
             .encode(x=alt.X(f"{x}:N", title=x_title, sort=None,
                             axis=alt.Axis(labelAngle=-40, labelLimit=160, labelOverlap=False)),
                     y=alt.Y(f"{y}:N", title=None, sort=None, axis=alt.Axis(labelOverlap=False, labelLimit=220)),
-                    color=alt.Color(f"{value}:Q", title=value_title, scale=alt.Scale(scheme=scheme)),
+                    color=alt.Color(f"{value}:Q", title=value_title,
+                                    scale=alt.Scale(scheme=scheme, domain=list(value_domain) if value_domain
+                                                    else alt.Undefined)),
                     tooltip=tooltips)
             .properties(height=alt.Step(row_px)))  # a band per row: a fixed height squeezed rows and hid labels
 

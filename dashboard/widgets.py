@@ -86,6 +86,11 @@ def plain(text: object) -> str:
     return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$:=&^])", r"\\\1", one_line)
 
 
+def count_text(value: int | None) -> str:
+    """A count as a card shows it: 1,234, or "suppressed" where the layer hides it."""
+    return disclosure.SUPPRESSED if value is None else f"{int(value):,}"
+
+
 def empty_state(message: str) -> None:
     st.info(message, icon=":material/info:")
 

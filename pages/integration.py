@@ -1,0 +1,110 @@
+"""Integration: stage progression, practice ratings by domain and region (leadership and peers), the peer-voice
+gap, and the action plans agencies made for what is missing."""
+
+import polars as pl
+import streamlit as st
+
+from dashboard import auth, charts, data, disclosure, integration, widgets
+
+viewer = auth.require("integration")
+
+f = widgets.titled("Integration practices")
+as_of = data.as_of()
+assessed = integration.latest_assessment(f)
+st.caption(f"{f.describe()} · semiannual practice self-assessments · data as of {as_of}")
+disclosure.note()
+if assessed is None:
+    widgets.empty_state("No practice self-assessments yet for these quarters. Agencies file the practices report "
+                        "in the quarters the state names (by default Q2 and Q4): upload it on the Upload page.")
+    st.stop()
+
+st.subheader("Stage progression")
+moved_in = integration.latest_transition_quarter(f)
+if moved_in is None:
+    widgets.empty_state("Stage progression needs index scores a year apart: widen the quarter range.")
+else:
+    matrix = integration.transitions(f, moved_in)
+    up, down = integration.moved(matrix)
+    a, b, c = st.columns(3)
+    a.metric(f"Agencies that moved up a stage, {moved_in} vs a year before", "suppressed" if up is None else up,
+             border=True)
+    b.metric(f"Agencies that moved down a stage, {moved_in} vs a year before",
+             "suppressed" if down is None else down, border=True)
+    c.metric("Agencies compared", int(matrix["agencies_count"].sum() or 0), border=True,
+             help="Agencies with a stage in both quarters (No peer workforce included)")
+    widgets.chart(charts.heatmap(matrix, "to_stage", "from_stage", "agencies_count",
+                                 f"Agencies by stage a year before (rows) and in {moved_in} (columns)",
+                                 f"{f.place} · the diagonal stayed put; above it moved up", "Agencies", ",.0f",
+                                 scheme="blues", x_title=f"Stage in {moved_in}", row_px=44),
+                  matrix, "stage-transitions", as_of)
+    if disclosure.restricted() and not f.scope:
+        disclosure.state_only("Which agencies moved", own_agency=True)
+    else:
+        widgets.table(integration.movers(f, moved_in), "agencies-that-changed-stage",
+                      caption="Open an agency's profile on the Agency profile page for its stage history.")
+
+st.subheader(f"Practice ratings by domain and region, assessed {assessed}")
+domains = integration.domains_by_region(assessed)
+long = integration.ratings_long(domains)
+left, right = st.columns(2)
+for column, rater in ((left, "Leadership"), (right, "Peer staff")):
+    with column:
+        shown = long.filter(pl.col("rater") == rater)
+        widgets.chart(charts.heatmap(shown, "domain_label", "place", "rating",
+                                     f"{rater} ratings (0-4) by domain and region, {assessed}",
+                                     "0 not in place · 2 started · 4 fully in place and sustained",
+                                     "Mean rating", ".1f", scheme="viridis", value_domain=(0, 4)),
+                      shown, f"practice-ratings-{rater.lower().replace(' ', '-')}", as_of)
+
+st.subheader(f"Peer-voice gap, {f.place}, {assessed}")
+mine = integration.place_domains(f, assessed)
+sides = (mine.select("domain_label", "leadership_rating", "peers_rating")
+         .unpivot(index="domain_label", variable_name="rater", value_name="rating")
+         .with_columns(pl.col("rater").replace_strict({"leadership_rating": "Leadership",
+                                                      "peers_rating": "Peer staff"})))
+widgets.chart(charts.grouped(sides, "domain_label", "rating", "rater",
+                             f"Leadership and peer staff ratings by domain, {f.place}, {assessed}",
+                             f"A gap of {integration.GAP_WORTH_A_LOOK} points or more is worth a look: leaders see "
+                             "what peers do not", "Mean rating (0-4)"), sides, "peer-voice-gap", as_of)
+if disclosure.restricted() and not f.scope:
+    disclosure.state_only("Agencies with a peer-voice gap", own_agency=True)
+else:
+    gaps = integration.gap_agencies(f, assessed)
+    if gaps.is_empty():
+        st.caption(f"No agency's leaders rate a domain {integration.GAP_WORTH_A_LOOK} points or more above its "
+                   "peer staff.")
+    else:
+        widgets.table(gaps, "peer-voice-gaps", caption=f"Domains where leaders rate {integration.GAP_WORTH_A_LOOK} "
+                      "points or more above peer staff, largest gap first.")
+
+st.subheader(f"Action plans, {f.place}, as assessed in {assessed}")
+status = integration.action_status(f, assessed)
+by_domain = status.filter(pl.col("domain") != "ALL")
+if by_domain.is_empty():
+    widgets.empty_state("No action plans in this assessment.")
+else:
+    everything = status.filter(pl.col("domain") == "ALL")
+    if everything.height:
+        row = everything.row(0, named=True)
+        a, b, c = st.columns(3)
+        a.metric("Open actions", widgets.count_text(row["actions_open_count"]), border=True)
+        b.metric("Overdue actions", widgets.count_text(row["actions_overdue_count"]), border=True,
+                 help="Not done, and the quarter they were due by has ended")
+        c.metric("Done actions", widgets.count_text(row["actions_done_count"]), border=True)
+    bars = (by_domain.select("domain_label", "actions_open_count", "actions_overdue_count", "actions_done_count")
+            .unpivot(index="domain_label", variable_name="state", value_name="actions")
+            .with_columns(pl.col("state").replace_strict({"actions_open_count": "Open",
+                                                          "actions_overdue_count": "Overdue (of open)",
+                                                          "actions_done_count": "Done"})))
+    widgets.chart(charts.grouped(bars, "domain_label", "actions", "state", f"Actions by domain, {f.place}",
+                                 f"Latest self-assessment of each agency as of {assessed}", "Actions"),
+                  bars, "action-plans-by-domain", as_of)
+if disclosure.restricted() and not f.scope:
+    disclosure.state_only("The overdue actions and their owners", own_agency=True)
+else:
+    overdue = integration.overdue_actions(f)
+    if overdue.is_empty():
+        st.caption("No overdue actions.")
+    else:
+        widgets.table(overdue, "overdue-actions", caption="Actions past their due quarter and not done, most "
+                      "overdue first, with who owns them.")
