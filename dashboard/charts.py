@@ -11,7 +11,8 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 STATUS_COLOURS = {"CERTIFIED_ACTIVE": "#009E73", "PROVISIONAL": "#56B4E9", "IN_TRAINING": "#0072B2",
                   "EXPIRED_GRACE": "#E69F00", "LAPSED": "#D55E00", "SUSPENDED": "#CC79A7", "REVOKED": "#000000",
                   "NOT_REQUIRED": "#999999"}
-STAGE_COLOURS = {"Emerging": "#D55E00", "Developing": "#E69F00", "Integrated": "#009E73"}
+STAGE_COLOURS = {"No peer workforce": "#999999", "Emerging": "#D55E00", "Developing": "#E69F00",
+                 "Integrated": "#009E73"}
 
 
 def _theme() -> dict:

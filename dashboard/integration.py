@@ -16,6 +16,8 @@ OWNER_LABELS = {"EXECUTIVE": "Executive", "PROGRAM_DIRECTOR": "Program director"
                 "CLINICAL_DIRECTOR": "Clinical director", "HR": "Human resources",
                 "PEER_SUPERVISOR": "Peer supervisor", "PEER_STAFF": "Peer staff", "OTHER": "Other"}
 STATUS_LABELS = {"PLANNED": "Planned", "IN_PROGRESS": "In progress", "DONE": "Done"}
+RATERS = {"leadership": "Leadership", "peers": "Peer staff", "region_leadership": "Region: leadership",
+          "region_peers": "Region: peer staff"}
 GAP_WORTH_A_LOOK = 1.5
 """A domain where leaders rate 1.5 points or more above peers: leaders see what peers do not."""
 
@@ -159,3 +161,11 @@ def agency_stages(agency_id: str) -> pl.DataFrame:
     return query("select quarter, stage, round(index_score, 1) as index_score, round(workforce_score, 1) as "
                  "workforce, round(practice_score, 1) as practice from kpi_integration_index "
                  "where level = 'agency' and entity_id = ? order by quarter_ordinal", [agency_id])
+
+
+def progress_sentence(up: int | None, down: int | None, quarter: str) -> str:
+    """'12 agencies moved up a stage in the past year, 2 moved down' (hidden counts said as such)."""
+    def agencies(n: int | None) -> str:
+        return "A suppressed number of agencies" if n is None else f"{n:,} agenc{'y' if n == 1 else 'ies'}"
+    tail = "a suppressed number moved down" if down is None else f"{down:,} moved down"
+    return f"{agencies(up)} moved up a stage in the year to {quarter}; {tail}."

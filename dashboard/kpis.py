@@ -10,8 +10,9 @@ from pipelines.metrics import metric
 from pipelines.publication import yearly
 from pipelines.targets import BAND_WORDS, for_metric
 
+INDEX_CARDS = ("integration_index", "workforce_score", "practice_score")
 STATE_CARDS = ("peer_fte_per_100k", "peer_to_clinician_ratio", "certified_pct", "peers_per_trained_supervisor",
-               "annualized_turnover_pct", "denial_rate_pct", "integration_index")
+               "annualized_turnover_pct", "retention_12m_pct", "denial_rate_pct", "billing_sustainability_pct")
 
 
 def hidden_as(m, quarter: str) -> str:

@@ -44,7 +44,8 @@ def scorecards(f: Filters) -> pl.DataFrame:
     """Every KPI of the state and of every region per quarter in range, with the integration index (pages
     keep the chosen place)."""
     where, params = f.quarters("s.quarter")
-    return query(f"select s.*{_all_but_marks()}, i.index_score, i.stage{_hidden('s', 'i')} "
+    return query(f"select s.*{_all_but_marks()}, i.index_score, i.stage, i.workforce_score, i.practice_score"
+                 f"{_hidden('s', 'i')} "
                  f"from {view('kpi_scorecard')} s left join {view('kpi_integration_index')} i "
                  "using (level, entity_id, quarter) where s.level in ('state', 'region') and "
                  f"{where} and s.agencies_reporting_count > 0 order by s.quarter_ordinal, s.level desc, "
@@ -66,8 +67,7 @@ def stage_counts(f: Filters, quarter: str) -> pl.DataFrame:
     where, params = _agency_rows(replace(f, scope=None))
     return query("select i.stage, count(*) as agencies from kpi_integration_index i join kpi_agency_quarter k "
                  "using (agency_id, quarter) where i.level = 'agency' and i.quarter = ? and i.stage is not null "
-                 f"and {where} group by i.stage order by case i.stage when 'Emerging' then 1 "
-                 "when 'Developing' then 2 else 3 end", [quarter, *params])
+                 f"and {where} group by i.stage, i.stage_order order by i.stage_order", [quarter, *params])
 
 
 # --- needs attention --------------------------------------------------------------------------------

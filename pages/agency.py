@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import auth, charts, data, disclosure, filters, kpis, queries, widgets
+from dashboard import auth, charts, data, disclosure, filters, integration, kpis, queries, widgets
 
 viewer = auth.require("agency")
 
@@ -81,6 +81,33 @@ else:
                                       "peer_headcount_count": "Peer headcount"})
         widgets.chart(charts.line(people, "quarter", "value", "measure", "Peer hires, separations and headcount",
                                   info["name"], "People", ",.0f"), people, f"{agency_id}-retention", as_of)
+
+st.subheader("Integration practices and stage")
+practices = integration.agency_practices(agency_id, info["region_id"])
+if practices.is_empty():
+    widgets.empty_state(f"{agency_id} has not filed a practices self-assessment yet.")
+else:
+    assessed, as_of = practices["quarter"][0], data.as_of()
+    left, right = st.columns(2)
+    with left:
+        sides = (practices.select("domain", "leadership", "peers", "region_leadership", "region_peers")
+                 .unpivot(index="domain", variable_name="rater", value_name="rating")
+                 .with_columns(pl.col("rater").replace_strict(integration.RATERS)))
+        widgets.chart(charts.grouped(sides, "domain", "rating", "rater",
+                                     f"Practice ratings (0-4) against {info['region_name']}, {assessed}",
+                                     "Leadership and peer staff, the agency beside its region's mean",
+                                     "Mean rating (0-4)"), sides, f"{agency_id}-practices-vs-region", as_of)
+    with right:
+        stages = integration.agency_stages(agency_id)
+        widgets.table(stages, f"{agency_id}-stage-history",
+                      caption="Stage and index by quarter: the workforce pillar (the four reports) and the "
+                      "practice pillar (the latest self-assessment in the quarter or the one before).")
+    actions = integration.agency_actions(agency_id)
+    if actions.is_empty():
+        st.caption(f"No action plans in {agency_id}'s latest self-assessment.")
+    else:
+        widgets.table(actions, f"{agency_id}-action-plans",
+                      caption="Actions from the latest self-assessment, overdue first.")
 
 st.subheader("Submissions")
 submissions = queries.agency_submissions(agency_id)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import auth, charts, data, disclosure, filters, kpis, queries, widgets
+from dashboard import auth, charts, data, disclosure, filters, integration, kpis, queries, widgets
 from pipelines import targets
 
 viewer = auth.require("overview")
@@ -24,6 +24,20 @@ st.caption(f"{f.describe()} · latest quarter with reports: **{latest}** · data
 widgets.scope_note(f)
 disclosure.note()
 
+moved_in = integration.latest_transition_quarter(f)
+if moved_in:
+    up, down = integration.moved(integration.transitions(f, moved_in))
+    st.subheader(integration.progress_sentence(up, down, moved_in))
+else:
+    st.subheader("Integration index")
+columns = st.columns(3)
+for column, metric_id in zip(columns, kpis.INDEX_CARDS):
+    with column:
+        kpis.card(metric_id, series)
+st.page_link("pages/integration.py", label="Who moved, practice ratings and action plans",
+             icon=":material/arrow_forward:")
+
+st.subheader("Workforce")
 columns = st.columns(4)
 for i, metric_id in enumerate(kpis.STATE_CARDS):
     with columns[i % 4]:

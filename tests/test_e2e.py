@@ -28,6 +28,7 @@ def _wait_rendered(page, heading: str) -> None:
 
 CHART_PAGES = {  # navigation label -> heading on the page
     "State overview": "Peer workforce integration: state overview",
+    "Integration practices": "Integration practices",
     "Regions": "Regions",
     "Organizations": None,
     "Agency profile": None,
