@@ -20,15 +20,20 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import publication
+from pipelines import publication, settings, targets
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "metrics.md"
 
 LEVELS = ("agency", "region", "state")
 
-STAGES = (("Emerging", 0.0), ("Developing", 40.0), ("Integrated", 70.0))
-"""Integration stages and the lowest index score of each (an assumption of the design)."""
+TARGETS_CSV = settings.REFERENCE_DIR / "targets.csv"
+"""The state's committed targets (floors, targets, stretches, pillar weights, stage thresholds): the docs list
+this file; the views read the warehouse's ``targets`` table, pages read it through ``pipelines.targets``."""
+
+TARGET_SCORE = 70.0
+"""Sub-score at the target on the floor -> target -> stretch scale (0 at the floor, 100 at the stretch): meeting
+a target leaves room to show progress past it (``pipelines.targets.Target.score`` is the same rule)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,22 @@ VIEWS: tuple[View, ...] = (
          "The as-of date used as 'today' by date rules: warehouse_settings 'as_of' if set, else current_date."),
     View("dim_entity", "level x entity",
          "Every agency, region and the state as (level, entity_id) with its name and population."),
+    View("stg_agency", "agency",
+         "Every agency with its attributes and its region's name."),
+    View("stg_headcount", "headcount row",
+         "The headcount report's rows with is_peer, the agency's region and type, and the quarter's ordinal and "
+         "end date."),
+    View("stg_certification", "certification row",
+         "The certification report's rows with is_peer, the agency's region and type, and the quarter's ordinal "
+         "and end date."),
+    View("stg_billing", "billing row",
+         "The billing report's rows with the agency's region and type, and the quarter's ordinal and end date."),
+    View("stg_retention", "retention row",
+         "The retention report's rows with the agency's region and type, and the quarter's ordinal and end date."),
+    View("stg_practices", "practices row",
+         "The practices self-assessment's rows with the agency's region, type and serves_children, the quarter's "
+         "ordinal, the item's domain, statement and weight, item_score (leadership and peers averaged where both "
+         "exist), in_scope (the item counts for the agency) and the action's due ordinal and end date."),
     View("int_agency_quarter", "agency x quarter",
          "Additive measures per agency and quarter from the four reports, with the agency's attributes and "
          "which reports it filed (the base of every agency, region and state KPI).", materialized=True),
@@ -121,10 +142,13 @@ VIEWS: tuple[View, ...] = (
     View("kpi_state_quarter", "quarter",
          "Every quarterly KPI for the whole state."),
     View("kpi_integration_components", "level x entity x quarter x component",
-         "The five integration-index components: value, target, weight and sub-score (0-100).", materialized=True),
+         "The integration index's components: the five workforce components (value, floor, target, stretch, "
+         "weight, contractual, sub-score 0-100 on the floor -> target -> stretch scale, band) and one 'practice' "
+         "row with the practice pillar.", materialized=True),
     View("kpi_integration_index", "level x entity x quarter",
-         "Integration index (weighted mean of the available sub-scores) and stage, with every component's "
-         "value, target and sub-score beside it.", materialized=True),
+         "Integration index (weighted mean of the workforce and practice pillars), index_basis, stage and "
+         "stage_order, with each pillar and every workforce component's value, target and sub-score beside it.",
+         materialized=True),
     View("kpi_workforce_by_role", "level x entity x setting x quarter x role",
          "Headcount, FTE, full-time share and vacancies by role and setting (agency_type, 'ALL' = every "
          "setting).", materialized=True),
@@ -148,6 +172,18 @@ VIEWS: tuple[View, ...] = (
     View("kpi_denial_spikes", "agency x quarter",
          "Each agency's denial rate beside its previous billing quarter's; is_spike marks a rate of 20% or "
          "more that rose 10 points or more on at least 100 adjudicated units."),
+    View("kpi_practice_domains", "level x entity x assessment quarter x domain",
+         "Practices self-assessment by domain ('ALL' = the practice pillar): leadership and peer ratings, "
+         "combined score, peer-voice gap, agencies assessed and peer respondents."),
+    View("kpi_action_plans", "agency x assessment quarter x practice (action list)",
+         "Every action plan of the self-assessment (status other than NONE) with owner, due quarter and the "
+         "flags is_latest, is_open and is_overdue (against the as-of date)."),
+    View("kpi_action_plan_status", "level x entity x assessment quarter x domain",
+         "Open, overdue and done actions and agencies with open actions, from each agency's latest assessment "
+         "as of the quarter."),
+    View("kpi_stage_transitions", "level x entity x quarter x from stage x to stage",
+         "Agencies by their integration stage in the quarter against 4 quarters earlier, with direction "
+         "(up, down, same)."),
 )
 """Every view, in creation (dependency) order."""
 
@@ -332,27 +368,101 @@ METRICS: tuple[Metric, ...] = (
     # Integration index
     Metric(
         "integration_index", "Integration index", "score", ".0f",
-        "Weighted mean (weights from targets) of the available sub-scores of peer-to-clinician ratio, % "
-        "certified, supervision coverage, 12-month retention and billing sustainability; each sub-score is "
-        "min(100, value / target x 100), and min(100, target / value x 100) for supervision coverage "
-        "(lower is better). Components with no value (not applicable) are left out of the mean. Always "
-        "shown with its components (kpi_integration_index has each value, target and sub-score).",
-        "sum(weight x sub-score) / sum(weight), over components with a sub-score",
-        ("headcount", "certification", "retention", "billing"), True,
+        "Weighted mean of the available pillars, workforce_score and practice_score (pillar weights: the targets "
+        "rows of pillar 'index', by default 0.5 each). Without a practice assessment in the quarter or the one "
+        "before, the index is the workforce pillar alone and index_basis says 'workforce only'. Null, never 0, "
+        "for an entity that reported headcount and has no peers (stage 'No peer workforce'). Always shown with "
+        "its pillars and components (kpi_integration_index has each component's value, target and sub-score).",
+        "(w_workforce x workforce_score + w_practice x practice_score) / sum of the weights of the pillars present",
+        ("headcount", "certification", "retention", "billing", "practices"), True,
         ("kpi_integration_index",), "index_score",
         rests_on=(publication.INDEX,)),
     Metric(
         "integration_stage", "Integration stage", "", "",
-        "Emerging below 40, Developing from 40 to below 70, Integrated from 70 (an assumption of the design).",
-        "Emerging < 40 <= Developing < 70 <= Integrated",
-        ("headcount", "certification", "retention", "billing"), None, ("kpi_integration_index",), "stage",
-        rests_on=(publication.INDEX,)),
+        "'No peer workforce' (stage_order 0) where the entity reported headcount and its peer headcount is 0; "
+        "else Emerging (1) below the targets' stage_developing threshold, Developing (2) from it to below "
+        "stage_integrated, Integrated (3) from it. The thresholds are data (targets, pillar 'stage'), read by the "
+        "SQL, the pages and these docs (see Integration targets below).",
+        "Emerging < stage_developing <= Developing < stage_integrated <= Integrated",
+        ("headcount", "certification", "retention", "billing", "practices"), None, ("kpi_integration_index",),
+        "stage", rests_on=(publication.INDEX,)),
+    Metric(
+        "workforce_score", "Workforce pillar", "score", ".0f",
+        "Weighted mean (component weights from targets) of the available workforce sub-scores: peer-to-clinician "
+        "ratio, % certified, supervision coverage, 12-month retention and billing sustainability. Components "
+        "with no value (not applicable) are left out. Null for an entity with no peer workforce.",
+        "sum(weight x sub-score) / sum(weight), over workforce components with a sub-score",
+        ("headcount", "certification", "retention", "billing"), True, ("kpi_integration_index",),
+        "workforce_score", rests_on=(publication.INDEX,)),
     Metric(
         "integration_sub_score", "Integration component sub-score", "score", ".0f",
-        "One component's contribution to the integration index, 0-100.",
-        "min(100, value / target x 100); supervision: min(100, target / value x 100)",
-        ("headcount", "certification", "retention", "billing"), True,
+        "One component's score on the state's scale (targets): 0 at or beyond the floor, 70 at the target, 100 "
+        "at or beyond the stretch, linear between, mirrored when lower is better (supervision coverage). "
+        "Supervision coverage scores 0 where there are peers but no trained supervisor and is not applicable "
+        "without peers. The row with component 'practice' carries the practice pillar. band: red below the "
+        "midpoint of floor and target, amber up to the target, green at or beyond it.",
+        "value <= floor: 0; floor..target: 70 x (value - floor) / (target - floor); target..stretch: 70 + 30 x "
+        "(value - target) / (stretch - target); >= stretch: 100 (mirrored for lower is better)",
+        ("headcount", "certification", "retention", "billing", "practices"), True,
         ("kpi_integration_components",), "sub_score"),
+    # Integration practices (self-assessment)
+    Metric(
+        "practice_score", "Practice pillar", "score", ".0f",
+        "100 / 4 x the weighted mean (integration_practices weights) of the item ratings, leadership and peers "
+        "averaged where both exist, from the entity's latest assessment in the quarter or the one before. Items "
+        "that do not apply to the agency (FAM_YOUTH_PEERS where it does not serve children) are left out. "
+        "Regions and the state pool their agencies' item rows (ratio of sums). practice_quarter names the "
+        "assessment used (the latest, for a place).",
+        "25 x sum(weight x item rating) / sum(weight)",
+        ("practices",), True, ("kpi_integration_index",), "practice_score"),
+    Metric(
+        "practice_domain_score", "Practice score by domain", "score", ".0f",
+        "The practice pillar's formula over one domain's items ('ALL': every item), per assessment quarter.",
+        "25 x sum(weight x item rating) / sum(weight), over the domain's items",
+        ("practices",), True, ("kpi_practice_domains",), "combined_score"),
+    Metric(
+        "leadership_rating", "Leadership rating", "rating (0-4)", ".1f",
+        "The leadership's mean rating (weighted by item) of the practices: 0 not in place, 1 planning, 2 "
+        "started, 3 mostly in place, 4 fully in place and sustained.",
+        "sum(weight x rating_leadership) / sum(weight)",
+        ("practices",), True, ("kpi_practice_domains",), "leadership_rating"),
+    Metric(
+        "peers_rating", "Peer staff rating", "rating (0-4)", ".1f",
+        "The peer staff's mean rating (weighted by item) of the practices, over the items with a peer rating; "
+        "null where no peer responded.",
+        "sum(weight x rating_peers) / sum(weight), items with a peer rating",
+        ("practices",), True, ("kpi_practice_domains",), "peers_rating"),
+    Metric(
+        "peer_voice_gap", "Peer-voice gap", "rating points", ".1f",
+        "Leadership rating minus peer rating over the items rated by both: leaders seeing integration that peers "
+        "do not. A gap of 1.5 or more on a domain is worth a look.",
+        "sum(weight x (rating_leadership - rating_peers)) / sum(weight), items rated by both",
+        ("practices",), False, ("kpi_practice_domains",), "peer_voice_gap"),
+    Metric(
+        "actions_open", "Open actions", "actions", ",.0f",
+        "Action plans PLANNED or IN_PROGRESS in each agency's latest assessment as of the quarter.",
+        "count of items with action_status PLANNED or IN_PROGRESS",
+        ("practices",), None, ("kpi_action_plan_status",), "actions_open_count"),
+    Metric(
+        "actions_overdue", "Overdue actions", "actions", ",.0f",
+        "Open actions (PLANNED, IN_PROGRESS) whose due quarter ended before the as-of date (for a past quarter: "
+        "before the quarter closed), in each agency's latest assessment as of the quarter. The action list "
+        "kpi_action_plans flags each one (is_overdue, quarters_overdue).",
+        "count of open actions with due quarter end < min(as-of date, quarter end + 1 day)",
+        ("practices",), False, ("kpi_action_plan_status",), "actions_overdue_count"),
+    Metric(
+        "quarters_overdue", "Quarters overdue", "quarters", ",.0f",
+        "Action list: for each overdue action, the quarters from its due quarter to the as-of date's quarter "
+        "(0 when not overdue).",
+        "as-of quarter ordinal - due quarter ordinal, for open actions due before the as-of date",
+        ("practices",), False, ("kpi_action_plans",), "quarters_overdue", ("agency",)),
+    Metric(
+        "stage_transitions", "Stage transitions", "agencies", ",.0f",
+        "Agencies by their integration stage in the quarter against their stage 4 quarters earlier (both must "
+        "exist), with direction up, down or same: the headline outcome of integration.",
+        "count of agencies by (from_stage, to_stage)",
+        ("headcount", "certification", "retention", "billing", "practices"), None, ("kpi_stage_transitions",),
+        "agencies_count"),
 )
 """Every metric, in the order the docs list them."""
 
@@ -375,13 +485,43 @@ def view_sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
-MACROS = """
+MACROS = f"""
 create or replace macro level_of(agency_grouped, region_grouped) as
     case when agency_grouped = 0 then 'agency' when region_grouped = 0 then 'region' else 'state' end;
 create or replace macro entity_of(level, agency_id, region_id) as
     case level when 'agency' then agency_id when 'region' then region_id else 'STATE' end;
+create or replace macro score_of(v, direction, floor_v, target_v, stretch_v) as
+    case
+        when v is null or floor_v is null or target_v is null or stretch_v is null then null
+        when direction = 'lower' then case
+            when v >= floor_v then 0.0
+            when v > target_v then {TARGET_SCORE} * (floor_v - v) / (floor_v - target_v)
+            when v > stretch_v then {TARGET_SCORE} + {100 - TARGET_SCORE} * (target_v - v) / (target_v - stretch_v)
+            else 100.0 end
+        else case
+            when v <= floor_v then 0.0
+            when v < target_v then {TARGET_SCORE} * (v - floor_v) / (target_v - floor_v)
+            when v < stretch_v then {TARGET_SCORE} + {100 - TARGET_SCORE} * (v - target_v) / (stretch_v - target_v)
+            else 100.0 end
+    end;
+create or replace macro band_of(v, direction, floor_v, target_v) as
+    case
+        when v is null or floor_v is null or target_v is null then null
+        when direction = 'lower' then case
+            when v <= target_v then 'green'
+            when v <= (floor_v + target_v) / 2 then 'amber'
+            else 'red' end
+        else case
+            when v >= target_v then 'green'
+            when v >= (floor_v + target_v) / 2 then 'amber'
+            else 'red' end
+    end;
 """
-"""The level / entity_id naming shared by every grouping-sets view (see the module docstring)."""
+"""Shared by the views: the level / entity_id naming of every grouping-sets view (see the module docstring);
+``score_of``, a value's sub-score on a target's floor -> target -> stretch scale (0 at or beyond the floor on
+the worse side, TARGET_SCORE at the target, 100 at or beyond the stretch, linear between, mirrored for lower is
+better); ``band_of``, its display band: red below the midpoint of floor and target, amber up to the target, green
+at or beyond it. ``pipelines.targets.Target.score`` and ``.band`` are the same rules in Python."""
 
 
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
@@ -476,6 +616,7 @@ def metrics_markdown() -> str:
                                               f"{', '.join(f'`{r}`' for r in m.rests_on)}" if m.rests_on
                                               else "not shown (state staff only)"),
         ]
+    lines += _targets_markdown()
     lines += [
         "",
         "## Views",
@@ -488,6 +629,36 @@ def metrics_markdown() -> str:
     for v in VIEWS:
         lines.append(f"| `{v.name}` | {v.grain} | {v.description} |")
     return "\n".join(lines) + "\n"
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def _targets_markdown() -> list[str]:
+    """The committed targets (data/reference/targets.csv) as the docs list them."""
+    found = targets.from_csv(TARGETS_CSV)
+    lines = [
+        "",
+        "## Integration targets",
+        "",
+        "From `data/reference/targets.csv` (the `targets` table), the one place the views, pages and these docs",
+        f"read them. Scale: 0 at or beyond the floor, {TARGET_SCORE:g} at the target, 100 at or beyond the stretch,",
+        "linear between (mirrored when lower is better). Bands: red below the midpoint of floor and target, amber",
+        "up to the target, green at or beyond it. Contractual targets carry funding consequences.",
+        "",
+        "| Component | Label | Pillar | Better | Floor | Target | Stretch | Weight | Contractual |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for t in found.values():
+        if t.pillar == "stage":
+            continue
+        lines.append(f"| `{t.component}` | {t.label} | {t.pillar} | {t.direction or '-'} | {_number(t.floor)} | "
+                     f"{_number(t.target)} | {_number(t.stretch)} | {_number(t.weight)} | "
+                     f"{'yes' if t.contractual else ''} |")
+    if {"stage_developing", "stage_integrated"} <= found.keys():
+        lines += ["", f"Stages: No peer workforce (peers reported: 0); {targets.stage_rule(found)}."]
+    return lines
 
 
 def write_docs(path: Path | None = None) -> Path:

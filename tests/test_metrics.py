@@ -4,8 +4,10 @@ Fixture (all in 2025-Q4 unless said otherwise):
 
   regions   R1 North 1,000,000 people; R2 South 500,000 people
   agencies  AG0001 CMHC (R1), AG0002 RCO (R1), AG0003 SUD_TREATMENT (R2), AG0004 PEER_RUN (R2)
-  targets   peer_to_clinician_ratio 0.5 (w 1), pct_certified 85 (w 2), supervision_coverage 8 (w 1),
-            retention_12m 70 (w 1), billing_sustainability 80 (w 1)
+  targets   floor / target / stretch (weight): peer_to_clinician_ratio 0.1 / 0.5 / 1.0 (1), pct_certified
+            60 / 85 / 95 (2), supervision_coverage (lower is better) 15 / 8 / 5 (1), retention_12m 45 / 70 / 85
+            (1), billing_sustainability 40 / 80 / 95 (1); pillars workforce and practice 0.5 each; stages
+            Developing from 40, Integrated from 70. No practices rows: every index is the workforce pillar.
 
   headcount 2025-Q4  peers hc / FTE / vacancies, trained supervisors, clinician FTE
             AG0001  MH 6 / 5.0 / 2 + SUD 4 / 3.0 / 0  -> 10 / 8.0 / 2, trained 1, clinician 16.0
@@ -24,7 +26,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import metrics, warehouse
+from pipelines import metrics, targets, warehouse
 from pipelines.contracts import PEER_ROLES, REFERENCE, REPORTS
 
 D = dt.date.fromisoformat
@@ -73,12 +75,20 @@ def load_fixture(con: duckdb.DuckDBPyConnection) -> None:
         ('AG0002', 'North Recovery Community', 'R1', 'LA1', 'RCO', 'nonprofit', false, false, '2020-01-01'),
         ('AG0003', 'South SUD Treatment', 'R2', 'LA2', 'SUD_TREATMENT', 'forprofit', true, false, '2020-01-01'),
         ('AG0004', 'South Peer Run', 'R2', 'LA2', 'PEER_RUN', 'nonprofit', true, false, '2020-01-01')""")
-    con.execute("""insert into targets values
-        ('peer_to_clinician_ratio', 'Peer FTE per clinician FTE', 0.5, 1),
-        ('pct_certified', 'Peers certified', 85, 2),
-        ('supervision_coverage', 'Peers per trained supervisor', 8, 1),
-        ('retention_12m', '12-month retention', 70, 1),
-        ('billing_sustainability', 'Peer FTE at billing agencies', 80, 1)""")
+    con.execute("""insert into targets (component, label, pillar, metric, direction, floor, target, stretch, weight,
+        contractual) values
+        ('peer_to_clinician_ratio', 'Peer FTE per clinician FTE', 'workforce', 'peer_to_clinician_ratio', 'higher',
+         0.1, 0.5, 1.0, 1, false),
+        ('pct_certified', 'Peers certified', 'workforce', 'certified_pct', 'higher', 60, 85, 95, 2, true),
+        ('supervision_coverage', 'Peers per trained supervisor', 'workforce', 'peers_per_trained_supervisor',
+         'lower', 15, 8, 5, 1, false),
+        ('retention_12m', '12-month retention', 'workforce', 'retention_12m_pct', 'higher', 45, 70, 85, 1, true),
+        ('billing_sustainability', 'Peer FTE at billing agencies', 'workforce', 'billing_sustainability_pct',
+         'higher', 40, 80, 95, 1, true),
+        ('workforce', 'Workforce pillar', 'index', 'workforce_score', 'higher', 0, 70, 100, 0.5, false),
+        ('practice', 'Practice pillar', 'index', 'practice_score', 'higher', 25, 75, 100, 0.5, false),
+        ('stage_developing', 'Developing from', 'stage', null, null, null, 40, null, null, false),
+        ('stage_integrated', 'Integrated from', 'stage', null, null, null, 70, null, null, false)""")
     con.execute("""insert into billing_codes values
         ('H0038', null, 'Peer services, individual', 15, 20.0, 16, 'individual', '2020-01-01', null),
         ('H0038', 'HQ', 'Peer services, group', 15, 5.0, 16, 'group', '2020-01-01', null)""")
@@ -471,61 +481,82 @@ def test_funding_mix(extended):
     assert r2 == {"MEDICAID_MCO": 11.0, "GRANT": 2.0}
 
 
+def scale(value, floor, target, stretch):
+    """The sub-score scale worked by hand: 0 at the floor, 70 at the target, 100 at the stretch, linear between."""
+    if (value - floor) * (target - floor) <= 0:
+        return 0.0
+    if (value - target) * (target - floor) < 0:
+        return 70 * (value - floor) / (target - floor)
+    if (value - stretch) * (target - floor) < 0:
+        return 70 + 30 * (value - target) / (stretch - target)
+    return 100.0
+
+
 def test_integration_index_agency(con):
     a1 = index_row(con, "agency", "AG0001")
-    # ratio 0.5/0.5 -> 100; certified 80/85 -> 94.12; supervision 8/10 -> 80; retention 75/70 -> 100 (cap);
-    # billing 100/80 -> 100 (cap); weights 1, 2, 1, 1, 1 -> (100 + 2 x 94.12 + 80 + 100 + 100) / 6 = 94.71
-    assert a1["pct_certified_score"] == approx(100 * 80 / 85)
-    assert a1["supervision_coverage_score"] == approx(80.0)
+    # ratio 0.5 = target -> 70; certified 80 -> 70 x 20 / 25 = 56; supervision 10 (lower: 15 / 8 / 5)
+    # -> 70 x 5 / 7 = 50; retention 75 -> 70 + 30 x 5 / 15 = 80; billing 100 -> 100 (at or beyond 95)
+    # weights 1, 2, 1, 1, 1 -> (70 + 2 x 56 + 50 + 80 + 100) / 6 = 68.67; no practices: workforce only
+    assert a1["peer_to_clinician_ratio_score"] == approx(70.0)
+    assert a1["pct_certified_score"] == approx(56.0)
+    assert a1["supervision_coverage_score"] == approx(50.0)
     assert a1["supervision_coverage_value"] == approx(10.0)
     assert a1["supervision_coverage_target"] == approx(8.0)
-    assert a1["retention_12m_score"] == approx(100.0)
-    assert a1["index_score"] == approx((100 + 2 * 100 * 80 / 85 + 80 + 100 + 100) / 6)
-    assert a1["stage"] == "Integrated"
+    assert a1["retention_12m_score"] == approx(80.0)
+    assert a1["billing_sustainability_score"] == approx(100.0)
+    assert a1["workforce_score"] == approx(412 / 6)
+    assert a1["index_score"] == approx(412 / 6)
+    assert (a1["practice_score"], a1["index_basis"]) == (None, "workforce only")
+    assert (a1["stage"], a1["stage_order"]) == ("Developing", 2)
     assert a1["components_scored_count"] == 5
 
     a4 = index_row(con, "agency", "AG0004")
-    # ratio: no clinicians -> left out; certified 33.3/85 -> 39.22 (w 2); supervision: peers and no trained
-    # supervisor -> 0; retention: no cohort -> left out; billing 0 -> 0. (2 x 39.22 + 0 + 0) / 4 = 19.61
+    # ratio: no clinicians -> left out; certified 33.3 <= floor 60 -> 0 (w 2); supervision: peers and no
+    # trained supervisor -> 0; retention: no cohort -> left out; billing 0 -> 0. (0 + 0 + 0) / 4 = 0
     assert a4["peer_to_clinician_ratio_score"] is None
     assert a4["supervision_coverage_score"] == 0.0
     assert a4["components_scored_count"] == 3
-    assert a4["index_score"] == approx(2 * (100 / 3) / 85 * 100 / 4)
-    assert a4["stage"] == "Emerging"
+    assert a4["index_score"] == approx(0.0)
+    assert (a4["stage"], a4["stage_order"]) == ("Emerging", 1)
 
     a2 = index_row(con, "agency", "AG0002")
-    # ratio 4/0.5 -> 100; certified 100 -> 100; supervision 8/5 -> 100 (cap); retention n/a; billing 0
+    # ratio 4 >= 1.0 -> 100; certified 100 -> 100; supervision 5 <= 5 -> 100; retention n/a; billing 0 -> 0
     # -> (100 + 200 + 100 + 0) / 5 = 80
     assert a2["index_score"] == approx(80.0)
+    assert a2["stage"] == "Integrated"
 
 
 def test_integration_index_region_and_state(con):
     r2 = index_row(con, "region", "R2")
-    # ratio 11/10 = 1.1 -> 100; certified 61.54/85 -> 72.40 (w 2); supervision: 13 peers, 0 trained -> 0;
-    # retention 50/70 -> 71.43; billing (9 FTE paid of 11) 81.8/80 -> 100
-    # (100 + 2 x 72.40 + 0 + 71.43 + 100) / 6 = 69.37 -> Developing
-    expected = (100 + 2 * (100 * 8 / 13) / 85 * 100 + 0 + 50 / 70 * 100 + 100) / 6
+    # ratio 11/10 = 1.1 -> 100; certified 61.54 -> 70 x 1.54 / 25 = 4.31 (w 2); supervision: 13 peers,
+    # 0 trained -> 0; retention 50 -> 70 x 5 / 25 = 14; billing (9 FTE paid of 11) 81.8 -> 70 + 30 x 1.8 / 15
+    expected = (100 + 2 * 70 * (800 / 13 - 60) / 25 + 0 + 14 + 70 + 30 * (900 / 11 - 80) / 15) / 6
     assert r2["index_score"] == approx(expected)
-    assert r2["stage"] == "Developing"
+    assert r2["stage"] == "Emerging"
     assert r2["billing_sustainability_value"] == approx(100 * 9 / 11)
 
     r1 = index_row(con, "region", "R1")
-    # ratio 0.706 -> 100; certified 86.7 -> 100; supervision 7.5 -> 100; retention 75 -> 100;
-    # billing 66.7/80 -> 83.3 -> (100 + 200 + 100 + 100 + 83.33) / 6 = 97.22
-    assert r1["billing_sustainability_score"] == approx(100 * (200 / 3) / 80)
-    assert r1["index_score"] == approx((500 + 100 * (200 / 3) / 80) / 6)
-    assert r1["stage"] == "Integrated"
+    # ratio 12/17 = 0.706 -> 70 + 30 x 0.206 / 0.5 = 82.35; certified 86.7 -> 70 + 30 x 1.67 / 10 = 75;
+    # supervision 7.5 -> 70 + 30 x 0.5 / 3 = 75; retention 75 -> 80; billing 66.7 -> 70 x 26.7 / 40 = 46.67
+    billing = 70 * (200 / 3 - 40) / 40
+    assert r1["billing_sustainability_score"] == approx(billing)
+    assert r1["index_score"] == approx((70 + 30 * (12 / 17 - 0.5) / 0.5 + 2 * 75 + 75 + 80 + billing) / 6)
+    assert r1["stage"] == "Integrated"                              # 434.0 / 6 = 72.3
 
     st = index_row(con, "state", "STATE")
-    # ratio 0.85 -> 100; certified 75/85 -> 88.24; supervision 28/2 = 14 -> 8/14 = 57.14;
-    # retention 66.7/70 -> 95.24; billing 73.9/80 -> 92.39
-    expected = (100 + 2 * 75 / 85 * 100 + 8 / 14 * 100 + (200 / 3) / 70 * 100 + (1700 / 23) / 80 * 100) / 6
+    # ratio 23/27 = 0.85 -> 91.1; certified 75 -> 42; supervision 28/2 = 14 -> 70 x 1 / 7 = 10;
+    # retention 66.7 -> 60.7; billing 73.9 -> 59.3
+    expected = (scale(23 / 27, 0.1, 0.5, 1.0) + 2 * 42 + 10 + scale(200 / 3, 45, 70, 85)
+                + scale(1700 / 23, 40, 80, 95)) / 6
     assert st["index_score"] == approx(expected)
-    components = con.sql("""select component, weight, sub_score from kpi_integration_components
+    components = con.sql("""select component, pillar, weight, sub_score, band from kpi_integration_components
                             where level = 'state' and quarter = '2025-Q4' order by component_order""").fetchall()
     assert [c[0] for c in components] == ["peer_to_clinician_ratio", "pct_certified", "supervision_coverage",
-                                          "retention_12m", "billing_sustainability"]
-    assert components[1][1] == 2
+                                          "retention_12m", "billing_sustainability", "practice"]
+    assert components[1][2] == 2
+    assert components[5][1:] == ("practice", 0.5, None, None)     # no assessment: no practice pillar
+    # bands: certified 75 in [72.5, 85) amber; supervision 14 above the midpoint 11.5 (lower is better) red
+    assert (components[1][4], components[2][4]) == ("amber", "red")
 
 
 def test_missing_target_drops_the_component(con):
@@ -535,7 +566,7 @@ def test_missing_target_drops_the_component(con):
         metrics.refresh(con)
         a1 = index_row(con, "agency", "AG0001")
         assert a1["pct_certified_score"] is None
-        assert a1["index_score"] == approx((100 + 80 + 100 + 100) / 4)
+        assert a1["index_score"] == approx((70 + 50 + 80 + 100) / 4)
     finally:
         con.execute("rollback")
 
@@ -634,8 +665,18 @@ def test_docs_match_registry():
         "docs/metrics.md is stale: run python -c 'from pipelines import metrics; metrics.write_docs()'")
 
 
-def test_stage_thresholds_match_registry():
-    sql = metrics.view_sql("kpi_integration_index")
-    _, (_, developing), (_, integrated) = metrics.STAGES
-    assert f"index_score < {developing:g} then 'Emerging'" in sql
-    assert f"index_score < {integrated:g} then 'Developing'" in sql
+def test_stage_thresholds_come_from_targets(con):
+    for name in ("kpi_integration_index", "kpi_integration_components", "kpi_stage_transitions"):
+        code = re.sub(r"--[^\n]*", "", metrics.view_sql(name))
+        assert not re.search(r"(?<![\w.])(40|70)(?![\w.])", code), name
+    assert targets.stages(targets.from_warehouse(con)) == [("Emerging", 0.0), ("Developing", 40.0),
+                                                           ("Integrated", 70.0)]
+
+
+def test_score_and_band_macros_match_python(con):
+    for direction, scale_points in (("higher", (60, 85, 95)), ("lower", (15, 8, 5))):
+        t = targets.Target("x", "X", "workforce", "x", direction, *scale_points, 1.0, False)
+        for value in (0, 5, 6.5, 8, 10, 11.5, 12, 15, 20, 60, 70, 72.5, 85, 90, 95, 99):
+            got = con.execute("select score_of(?, ?, ?, ?, ?), band_of(?, ?, ?, ?)",
+                              [value, direction, *scale_points, value, direction, *scale_points[:2]]).fetchone()
+            assert got == (approx(t.score(value)), t.band(value)), (direction, value)

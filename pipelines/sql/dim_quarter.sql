@@ -10,6 +10,8 @@ with reported as (
     union
     select quarter from retention
     union
+    select quarter from practices
+    union
     select quarter from submissions where status = 'accepted'
 ),
 

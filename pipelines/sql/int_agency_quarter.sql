@@ -20,16 +20,15 @@ headcount_by_agency as (
     select
         h.agency_id,
         h.quarter,
-        sum(h.headcount) filter (where r.is_peer) as peer_headcount_count,
-        sum(h.headcount_fulltime) filter (where r.is_peer) as peer_fulltime_count,
-        sum(h.fte) filter (where r.is_peer) as peer_fte,
-        sum(h.vacancies) filter (where r.is_peer) as peer_vacancy_count,
+        sum(h.headcount) filter (where h.is_peer) as peer_headcount_count,
+        sum(h.headcount_fulltime) filter (where h.is_peer) as peer_fulltime_count,
+        sum(h.fte) filter (where h.is_peer) as peer_fte,
+        sum(h.vacancies) filter (where h.is_peer) as peer_vacancy_count,
         sum(h.headcount) filter (where h.role = 'PEER_SUPERVISOR') as supervisor_headcount_count,
         sum(h.trained_peer_supervisors) filter (where h.role = 'PEER_SUPERVISOR') as trained_supervisor_count,
         sum(h.headcount) filter (where h.role = 'CLINICAL_LICENSED') as clinician_headcount_count,
         sum(h.fte) filter (where h.role = 'CLINICAL_LICENSED') as clinician_fte
-    from headcount as h
-    left join dim_role as r on r.role = h.role
+    from stg_headcount as h
     group by h.agency_id, h.quarter
 ),
 
@@ -42,8 +41,8 @@ certification_by_agency as (
         count(distinct c.peer_id) filter (
             where c.status in ('CERTIFIED_ACTIVE', 'PROVISIONAL')
         ) as certified_or_provisional_count
-    from certification as c
-    inner join dim_role as r on r.role = c.role and r.is_peer
+    from stg_certification as c
+    where c.is_peer
     group by c.agency_id, c.quarter
 ),
 
@@ -99,7 +98,7 @@ joined as (
         q.quarter_ordinal,
         q.quarter_start,
         q.quarter_end,
-        a.name as agency_name,
+        a.agency_name,
         a.region_id,
         a.local_authority,
         a.agency_type,
@@ -136,7 +135,7 @@ joined as (
         rt.voluntary_separations_count
     from spine as s
     inner join dim_quarter as q on q.quarter = s.quarter
-    left join agencies as a on a.agency_id = s.agency_id
+    left join stg_agency as a on a.agency_id = s.agency_id
     left join current_submissions as cs on cs.agency_id = s.agency_id and cs.quarter = s.quarter
     left join headcount_by_agency as h on h.agency_id = s.agency_id and h.quarter = s.quarter
     left join certification_rows as cr on cr.agency_id = s.agency_id and cr.quarter = s.quarter

@@ -15,7 +15,7 @@ with codes as (
 billing_rows as (
     select
         b.agency_id,
-        a.region_id,
+        b.region_id,
         b.quarter,
         b.hcpcs,
         coalesce(b.modifier, '') as modifier,
@@ -26,8 +26,7 @@ billing_rows as (
         b.amount_billed,
         b.amount_paid,
         b.unique_beneficiaries
-    from billing as b
-    left join agencies as a on a.agency_id = b.agency_id
+    from stg_billing as b
 ),
 
 by_level as (

@@ -3,15 +3,14 @@
 create or replace view kpi_certification_status as
 with peers as (
     select
-        c.agency_id,
-        a.region_id,
-        c.quarter,
-        c.role,
-        c.status,
-        c.peer_id
-    from certification as c
-    inner join dim_role as r on r.role = c.role and r.is_peer
-    left join agencies as a on a.agency_id = c.agency_id
+        agency_id,
+        region_id,
+        quarter,
+        role,
+        status,
+        peer_id
+    from stg_certification
+    where is_peer
 ),
 
 by_level as (

@@ -3,14 +3,13 @@
 create or replace view kpi_credential_mix as
 with peers as (
     select
-        c.agency_id,
-        a.region_id,
-        c.quarter,
-        c.credential_code,
-        c.status
-    from certification as c
-    inner join dim_role as r on r.role = c.role and r.is_peer
-    left join agencies as a on a.agency_id = c.agency_id
+        agency_id,
+        region_id,
+        quarter,
+        credential_code,
+        status
+    from stg_certification
+    where is_peer
 ),
 
 by_level as (

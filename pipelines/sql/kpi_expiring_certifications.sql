@@ -3,9 +3,9 @@
 -- expiration_date falls within the 90 days from the as-of date (as_of <= expiration_date <= as_of + 90).
 create or replace view kpi_expiring_certifications as
 with certification_quarters as (
-    select c.*, q.quarter_ordinal
-    from certification as c
-    inner join dim_quarter as q on q.quarter = c.quarter
+    select *
+    from stg_certification
+    where quarter_ordinal is not null
 ),
 
 latest as (
@@ -17,7 +17,7 @@ latest as (
 final as (
     select
         c.agency_id,
-        a.name as agency_name,
+        a.agency_name,
         a.region_id,
         c.quarter,
         c.peer_id,
@@ -31,7 +31,7 @@ final as (
     from certification_quarters as c
     inner join latest as l on l.agency_id = c.agency_id and l.quarter_ordinal = c.quarter_ordinal
     cross join dim_as_of as d
-    left join agencies as a on a.agency_id = c.agency_id
+    left join stg_agency as a on a.agency_id = c.agency_id
     where
         c.status = 'CERTIFIED_ACTIVE'
         and c.expiration_date >= d.as_of_date

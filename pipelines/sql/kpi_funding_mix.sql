@@ -3,15 +3,14 @@
 create or replace view kpi_funding_mix as
 with peer_rows as (
     select
-        h.agency_id,
-        a.region_id,
-        h.quarter,
-        h.primary_funding,
-        h.fte,
-        h.headcount
-    from headcount as h
-    inner join dim_role as r on r.role = h.role and r.is_peer
-    left join agencies as a on a.agency_id = h.agency_id
+        agency_id,
+        region_id,
+        quarter,
+        primary_funding,
+        fte,
+        headcount
+    from stg_headcount
+    where is_peer
 ),
 
 by_level as (

@@ -5,8 +5,8 @@
 -- before the 12-month anniversary. Rows exist only for quarters with a non-empty hire cohort.
 create or replace view kpi_retention_12m as
 with hires as (
-    select distinct agency_id, peer_id, hire_date
-    from retention
+    select distinct agency_id, region_id, peer_id, hire_date
+    from stg_retention
     where event = 'HIRE' and hire_date is not null
 ),
 
@@ -19,20 +19,21 @@ separations as (
 spells as (
     select
         h.agency_id,
+        h.region_id,
         h.peer_id,
         h.hire_date,
         min(s.event_date) as separation_date
     from hires as h
     left join separations as s
         on s.agency_id = h.agency_id and s.peer_id = h.peer_id and s.event_date >= h.hire_date
-    group by h.agency_id, h.peer_id, h.hire_date
+    group by h.agency_id, h.region_id, h.peer_id, h.hire_date
 ),
 
 cohort as (
     select
         q.quarter,
         q.quarter_ordinal,
-        a.region_id,
+        sp.region_id,
         sp.agency_id,
         sp.peer_id,
         (sp.separation_date is null or sp.separation_date >= sp.hire_date + interval 12 month) as retained
@@ -40,7 +41,6 @@ cohort as (
     inner join dim_quarter as q
         on sp.hire_date > q.quarter_end - interval 24 month
         and sp.hire_date <= q.quarter_end - interval 12 month
-    left join agencies as a on a.agency_id = sp.agency_id
 ),
 
 by_level as (

@@ -4,14 +4,12 @@ create or replace view kpi_separation_reasons as
 with separations as (
     select
         r.agency_id,
-        a.region_id,
-        q.quarter_ordinal,
+        r.region_id,
+        r.quarter_ordinal,
         coalesce(r.separation_reason, 'UNKNOWN') as separation_reason,
         r.separation_type
-    from retention as r
-    inner join dim_quarter as q on q.quarter = r.quarter
-    left join agencies as a on a.agency_id = r.agency_id
-    where r.event = 'SEPARATION'
+    from stg_retention as r
+    where r.quarter_ordinal is not null and r.event = 'SEPARATION'
 ),
 
 windowed as (

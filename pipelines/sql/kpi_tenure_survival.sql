@@ -6,8 +6,8 @@
 -- median_tenure_months = first month at which it is 50% or less (null while above 50%).
 create or replace view kpi_tenure_survival as
 with hires as (
-    select distinct agency_id, peer_id, hire_date
-    from retention
+    select distinct agency_id, region_id, peer_id, hire_date
+    from stg_retention
     where event = 'HIRE' and hire_date is not null
 ),
 
@@ -26,7 +26,7 @@ agency_last_quarter as (
 spells as (
     select
         h.agency_id,
-        a.region_id,
+        h.region_id,
         h.hire_date,
         min(s.event_date) as separation_date,
         any_value(l.last_quarter_end) as censor_date
@@ -34,8 +34,7 @@ spells as (
     left join separations as s
         on s.agency_id = h.agency_id and s.peer_id = h.peer_id and s.event_date >= h.hire_date
     left join agency_last_quarter as l on l.agency_id = h.agency_id
-    left join agencies as a on a.agency_id = h.agency_id
-    group by h.agency_id, a.region_id, h.peer_id, h.hire_date
+    group by h.agency_id, h.region_id, h.peer_id, h.hire_date
 ),
 
 durations as (

@@ -11,14 +11,12 @@ with bands as (
 events as (
     select
         r.agency_id,
-        a.region_id,
-        q.quarter_ordinal,
+        r.region_id,
+        r.quarter_ordinal,
         r.event,
         r.hourly_wage_band
-    from retention as r
-    inner join dim_quarter as q on q.quarter = r.quarter
-    left join agencies as a on a.agency_id = r.agency_id
-    where r.event in ('HIRE', 'SEPARATION') and r.hourly_wage_band is not null
+    from stg_retention as r
+    where r.quarter_ordinal is not null and r.event in ('HIRE', 'SEPARATION') and r.hourly_wage_band is not null
 ),
 
 windowed as (

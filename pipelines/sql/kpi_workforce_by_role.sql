@@ -3,18 +3,17 @@
 create or replace view kpi_workforce_by_role as
 with rows_with_agency as (
     select
-        h.agency_id,
-        a.region_id,
-        a.agency_type,
-        h.quarter,
-        h.role,
-        h.headcount,
-        h.headcount_fulltime,
-        h.fte,
-        h.vacancies,
-        h.trained_peer_supervisors
-    from headcount as h
-    left join agencies as a on a.agency_id = h.agency_id
+        agency_id,
+        region_id,
+        agency_type,
+        quarter,
+        role,
+        headcount,
+        headcount_fulltime,
+        fte,
+        vacancies,
+        trained_peer_supervisors
+    from stg_headcount
 ),
 
 by_level as (
