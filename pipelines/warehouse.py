@@ -11,7 +11,7 @@ import duckdb
 from pipelines import settings
 from pipelines.contracts import REFERENCE, REPORTS, Contract
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 WRITE_LOCK = threading.RLock()
 """Serialises writers inside one process (DuckDB serialises nothing across our cursors for us)."""
 
@@ -170,7 +170,27 @@ def _migrate_2_to_3(con: duckdb.DuckDBPyConnection) -> None:
                 "bytes bigint not null, stored_at timestamp not null default current_timestamp)")
 
 
-MIGRATIONS = {2: _migrate_1_to_2, 3: _migrate_2_to_3}
+def _migrate_4_to_5(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 5 added the practices self-assessment (its fact table is created with the others) and reshaped
+    the reference tables (targets gained pillar, floor, stretch...): a reference table whose columns differ
+    from its contract is dropped and created again, then reloaded from its CSV like every init does."""
+    rebuild_changed_reference_tables(con)
+
+
+MIGRATIONS = {2: _migrate_1_to_2, 3: _migrate_2_to_3, 5: _migrate_4_to_5}
+
+
+def rebuild_changed_reference_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Drop the reference tables whose columns are not their contract's (they are reloaded from CSV anyway)."""
+    dropped = []
+    for contract in REFERENCE.values():
+        found = [r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'main' and table_name = ? "
+            "order by ordinal_position", [contract.name]).fetchall()]
+        if found and found != contract.names:
+            con.execute(f"drop table {contract.name}")
+            dropped.append(contract.name)
+    return dropped
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
