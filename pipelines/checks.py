@@ -14,10 +14,11 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from pipelines.contracts import PEER_ROLES, QUARTER_PATTERN
+from pipelines.contracts import PEER_ROLES, QUARTER_PATTERN, REPORTS
 from pipelines.findings import ERROR, WARNING, Finding
 
 PEERS = "(" + ", ".join(f"'{r}'" for r in PEER_ROLES) + ")"
+EVERY_REPORT = tuple(REPORTS)
 
 
 @dataclass(frozen=True)
@@ -30,13 +31,13 @@ class Check:
 
 
 REFERENCE_CHECKS = [
-    Check("unknown-agency", ERROR, ("headcount", "certification", "billing", "retention"), """
+    Check("unknown-agency", ERROR, EVERY_REPORT, """
         select u.__row, 'agency_id', u.agency_id,
                'Agency ' || u.agency_id || ' is not in the state''s list of agencies. Check the id, or ask the '
                || 'state office to add the agency.'
         from upload u anti join agencies a using (agency_id)
         where u.agency_id is not null"""),
-    Check("agency-inactive", ERROR, ("headcount", "certification", "billing", "retention"), """
+    Check("agency-inactive", ERROR, EVERY_REPORT, """
         select u.__row, 'quarter', u.quarter,
                'Agency ' || u.agency_id || ' was not active in ' || u.quarter || ' (active '
                || strftime(a.active_from, '%Y-%m-%d') || ' to ' || coalesce(strftime(a.active_to, '%Y-%m-%d'), 'now')
@@ -44,7 +45,7 @@ REFERENCE_CHECKS = [
         from upload u join agencies a using (agency_id)
         where u.quarter_start is not null
           and (u.quarter_end < a.active_from or u.quarter_start > a.active_to)"""),
-    Check("future-quarter", ERROR, ("headcount", "certification", "billing", "retention"), """
+    Check("future-quarter", ERROR, EVERY_REPORT, """
         select u.__row, 'quarter', u.quarter,
                'Quarter ' || u.quarter || ' has not ended yet (as of ' || strftime($as_of, '%Y-%m-%d')
                || '). Report a quarter only after it ends.'
@@ -100,6 +101,40 @@ REFERENCE_CHECKS = [
             where c.hcpcs = u.hcpcs and coalesce(c.modifier, '') = coalesce(u.modifier, '')
               and c.effective_from <= u.quarter_end
               and (c.effective_to is null or c.effective_to >= u.quarter_start))"""),
+    Check("unknown-practice", ERROR, ("practices",), """
+        select u.__row, 'practice_code', u.practice_code,
+               'Practice ' || u.practice_code || ' is not in the state''s list of integration practices. Use a '
+               || 'practice_code from the integration_practices list (see the data dictionary), spelled as there.'
+        from upload u
+        where u.practice_code is not null
+          and u.practice_code not in (select practice_code from integration_practices)"""),
+    Check("practice-not-active", ERROR, ("practices",), """
+        select u.__row, 'practice_code', u.practice_code,
+               'Practice ' || u.practice_code || ' is not part of the ' || u.quarter || ' assessment (asked from '
+               || strftime(p.active_from, '%Y-%m-%d') || ' to ' || coalesce(strftime(p.active_to, '%Y-%m-%d'), 'now')
+               || '). Remove the row, or check the quarter.'
+        from upload u join integration_practices p using (practice_code)
+        where u.quarter_start is not null
+          and (p.active_from > u.quarter_end or p.active_to < u.quarter_start)"""),
+    Check("practice-missing", ERROR, ("practices",), """
+        with g as (select distinct agency_id, quarter, quarter_start, quarter_end from upload
+                   where quarter_start is not null)
+        select null, 'practice_code', p.practice_code,
+               'Practice ' || p.practice_code || ' (' || p.statement || ') is missing from the ' || g.quarter
+               || ' assessment. Add one row for it: every practice in force is rated, 0 when it is not in place.'
+        from g join agencies a using (agency_id)
+        join integration_practices p
+          on p.active_from <= g.quarter_end and (p.active_to is null or p.active_to >= g.quarter_start)
+         and (p.applies_to = 'ALL' or a.serves_children)
+        where not exists (select 1 from upload u where u.agency_id = g.agency_id and u.quarter = g.quarter
+                                                    and u.practice_code = p.practice_code)"""),
+    Check("practice-not-applicable", WARNING, ("practices",), """
+        select u.__row, 'practice_code', u.practice_code,
+               'Practice ' || u.practice_code || ' applies only to agencies that serve children and families, and '
+               || 'agency ' || u.agency_id || ' is not listed as one: the row is accepted but not scored. Remove it, '
+               || 'or ask the state office to update the agency''s record if it now serves children.'
+        from upload u join agencies a using (agency_id) join integration_practices p using (practice_code)
+        where p.applies_to = 'SERVES_CHILDREN' and not a.serves_children"""),
 ]
 
 _PRIOR_QUARTER = """(case when right(g.quarter, 1) = '1'
@@ -171,6 +206,35 @@ CROSS_CHECKS = [
         from upload_q u join agencies a using (agency_id)
         join billing_codes c on c.hcpcs = u.hcpcs and coalesce(c.modifier, '') = coalesce(u.modifier, '')
         where c.service_kind in ('family', 'youth') and not a.serves_children and u.units_billed > 0"""),
+    Check("peer-respondents-exceed-headcount", WARNING, ("practices",), f"""
+        with h as (
+          select agency_id, quarter, sum(headcount) filter (where role in {PEERS}) as peers from headcount
+          group by all)
+        select min(u.__row) filter (where u.peer_respondents_count > h.peers), 'peer_respondents_count',
+               max(u.peer_respondents_count),
+               'Up to ' || max(u.peer_respondents_count) || ' peer staff took part in the peer ratings, but the '
+               || 'headcount report for ' || u.quarter || ' lists ' || h.peers || ' peer workers. Check '
+               || 'peer_respondents_count (the peer staff who rated, at most those on staff) or the headcount report.'
+        from upload_q u join h using (agency_id, quarter)
+        where h.peers > 0
+        group by u.agency_id, u.quarter, h.peers
+        having max(u.peer_respondents_count) > h.peers"""),
+    Check("peer-rating-without-peers", ERROR, ("practices",), f"""
+        with g as (
+          select agency_id, quarter, min(__row) filter (where rating_peers is not null) as first_row,
+                 count(*) filter (where rating_peers is not null) as rated
+          from upload_q group by all),
+        h as (
+          select s.agency_id, s.quarter, coalesce(sum(c.headcount) filter (where c.role in {PEERS}), 0) as peers
+          from submissions s left join headcount c on c.submission_id = s.submission_id
+          where s.report = 'headcount' and s.status = 'accepted' and s.superseded_by is null
+          group by all)
+        select g.first_row, 'rating_peers', g.rated,
+               g.rated || ' practices have a peer rating, but the headcount report for ' || g.quarter
+               || ' lists no peer workers. Leave rating_peers empty and peer_respondents_count 0 when no peer '
+               || 'staff rated, or correct the headcount report.'
+        from g join h using (agency_id, quarter)
+        where g.rated > 0 and h.peers = 0"""),
 ]
 
 
@@ -211,12 +275,12 @@ def _run_checks(con: duckdb.DuckDBPyConnection, kind: str, as_of: dt.date, cap: 
         if check.code == "billing-without-certified-peer" and not billing_requires_certification:
             severity = WARNING
         params = {k: v for k, v in (("as_of", as_of), ("ceiling", ceiling)) if f"${k}" in check.sql}
-        rows = con.execute(f"select * from ({check.sql}) order by 1 limit {cap + 1}", params).fetchall()
+        rows = con.execute(f"select * from ({check.sql}) order by 1, 3 limit {cap + 1}", params).fetchall()
         if len(rows) > cap:
             total = con.execute(f"select count(*) from ({check.sql})", params).fetchall()[0][0]
             overflow[check.code] = total - cap
             rows = rows[:cap]
         for row, column, value, message in rows:
-            findings.append(Finding(check.code, f"Row {row}: {message}", row=row, column=column, value=value,
-                                    severity=severity))
+            findings.append(Finding(check.code, f"Row {row}: {message}" if row is not None else message, row=row,
+                                    column=column, value=value, severity=severity))
     return findings, overflow

@@ -39,6 +39,7 @@ class ReportKind(str, Enum):
     certification = "certification"
     billing = "billing"
     retention = "retention"
+    practices = "practices"
 
 
 class ReportFormat(str, Enum):

@@ -46,7 +46,9 @@ def data_dictionary() -> str:
              "Every report file has a header row with these column names (case, spaces and underscores in "
              "headers are ignored). Blank templates are in `data/templates/`. Numbers may carry `$` and "
              "thousands separators; dates may be written `YYYY-MM-DD` or `M/D/YYYY`.", "",
-             "## Quarterly reports", ""]
+             "## Reports", "",
+             "Four quarterly reports and the semiannual integration practices self-assessment (`practices`, due "
+             "in the quarters the `practices_due_quarters` policy setting names, by default Q2 and Q4).", ""]
     for contract in REPORTS.values():
         key = ", ".join(("agency_id", "quarter", *contract.key))
         lines += [f"### {contract.title} (`{contract.name}`)", "", contract.description,

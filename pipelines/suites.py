@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.contracts import REPORTS, TEXT_MAX, TEXT_PATTERN, Contract, number_text
+
+OPEN_ACTIONS = ["PLANNED", "IN_PROGRESS"]
+"""Action statuses that need a due quarter and may become overdue."""
 from pipelines.settings import EXPECTATIONS_DIR
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -43,7 +46,7 @@ def _pair(code: str, a: str, b: str, report_as: str, fix: str, or_equal: bool = 
                  or_equal=or_equal, ignore_row_if="either_value_is_missing", **kw)
 
 
-def _when(column: str, operator: str, value: str) -> dict:
+def _when(column: str, operator: str, value: str | int | list[str]) -> dict:
     """Apply a rule only to rows where `column operator value` (GX 1.x condition objects, as JSON)."""
     return {"row_condition": {"type": "comparison", "column": {"name": column}, "operator": operator,
                               "parameter": value}}
@@ -124,6 +127,24 @@ def _report_rules(kind: str) -> list[dict]:
             *[_rule("expect_column_values_to_be_null", "separation-detail-not-allowed", c,
                     f"Leave {c} empty unless the event is SEPARATION.", column=c, **_when("event", "!=", "SEPARATION"))
               for c in ("separation_type", "separation_reason")],
+        ]
+    if kind == "practices":
+        return [
+            _rule("expect_column_values_to_not_be_null", "peer-rating-missing", "rating_peers",
+                  "Give the peer staff's rating whenever peer_respondents_count is above 0 (or set the count to 0 "
+                  "if no peer rated).", column="rating_peers", **_when("peer_respondents_count", ">", 0)),
+            _rule("expect_column_values_to_be_null", "peer-rating-without-respondents", "rating_peers",
+                  "Leave rating_peers empty when peer_respondents_count is 0, or give the number of peer staff "
+                  "who rated.", column="rating_peers", **_when("peer_respondents_count", "==", 0)),
+            _rule("expect_column_values_to_not_be_null", "action-owner-missing", "action_owner",
+                  "Name who owns the action (action_owner) unless action_status is NONE.", column="action_owner",
+                  **_when("action_status", "!=", "NONE")),
+            _rule("expect_column_values_to_not_be_null", "action-due-missing", "action_due_quarter",
+                  "Give the quarter the action is due (YYYY-Qn) for every PLANNED or IN_PROGRESS action.",
+                  column="action_due_quarter", **_when("action_status", "IN", OPEN_ACTIONS)),
+            _pair("action-due-before-assessment", "action_due_quarter", "quarter", "action_due_quarter",
+                  "An open action cannot be due before the assessment quarter: give a due quarter from the "
+                  "assessment quarter on, or mark the action DONE.", **_when("action_status", "IN", OPEN_ACTIONS)),
         ]
     return []
 
