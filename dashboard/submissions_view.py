@@ -26,6 +26,12 @@ def due_days() -> int:
     return days["d"][0] if days.height and days["d"][0] is not None else compliance.DEFAULT_DUE_DAYS
 
 
+def practices_due_quarters() -> list[str]:
+    """The quarters of the year the practices self-assessment is due (policy `practices_due_quarters`)."""
+    found = data.query("select value from policy where setting = 'practices_due_quarters'")
+    return compliance.due_quarters(found["value"][0] if found.height else None)
+
+
 def grid(f: filters.Filters, since: str | None = None, states: tuple[str, ...] = (),
          limit: int | None = None) -> pl.DataFrame:
     """One row per active agency, quarter (in the filter range, from `since` if given) and report, with its
@@ -80,22 +86,29 @@ def heatmap(recent: pl.DataFrame, partial_range: bool) -> None:
     style = "".join(f".cg .{classes[s]}{{background:{c}}}" for s, c in COLOURS.items()) + (
         ".cg{border-collapse:collapse;font-size:12px}.cg td{width:16px;height:18px;border:1px solid #fff;padding:0}"
         ".cg td a,.cg td span{display:block;width:100%;height:18px;font-size:0}"
-        ".cg th{font-weight:normal;padding:1px 4px}.cg tbody th{text-align:left;white-space:nowrap}")
+        ".cg td.na{background:#fff;border:1px dotted #ccc}.cg th{font-weight:normal;padding:1px 4px}.cg tbody th{text-align:left;white-space:nowrap}")
     head = "".join(f'<th colspan="{len(REPORTS)}">{q}</th>' for q in quarters)
     sub = "".join(f'<th title="{k}">{k[0].upper()}</th>' for _ in quarters for k in REPORTS)
     body = []
     for (agency, name), rows in shown.group_by("agency_id", "agency_name", maintain_order=True):
+        cells = {(q, r): (state, sid) for q, r, state, sid in
+                 rows.select("quarter", "report", "state", "submission_id").iter_rows()}
         tds = []
-        for quarter, report, state, sid in rows.select("quarter", "report", "state", "submission_id").iter_rows():
-            tip = f"{agency} {quarter} {report}: {state}"
-            inner = f'<a href="?submission={sid}" title="{tip}">{state}</a>' if sid is not None \
-                else f'<span title="{tip}">{state}</span>'
-            tds.append(f'<td class="{classes[state]}" data-state="{state}">{inner}</td>')
+        for quarter in quarters:
+            for report in REPORTS:
+                if (quarter, report) not in cells:  # not due that quarter (the semiannual self-assessment)
+                    tds.append(f'<td class="na" title="{agency} {quarter} {report}: not due this quarter"></td>')
+                    continue
+                state, sid = cells[quarter, report]
+                tip = f"{agency} {quarter} {report}: {state}"
+                inner = f'<a href="?submission={sid}" title="{tip}">{state}</a>' if sid is not None \
+                    else f'<span title="{tip}">{state}</span>'
+                tds.append(f'<td class="{classes[state]}" data-state="{state}">{inner}</td>')
         body.append(f'<tr><th title="{html.escape(name)}">{agency}</th>{"".join(tds)}</tr>')
     legend = " ".join(f'<span class="{classes[s]}" style="display:inline-block;width:12px;height:12px"></span> {s}'
                       for s in COLOURS)
     st.html(f'<style>{style}</style><div class="cg" style="font-size:12px">{legend} &nbsp; · H headcount, '
-            f'C certification, B billing, R retention</div><div style="overflow:auto;max-height:620px">'
+            f'C certification, B billing, R retention, P practices (blank where not due)</div><div style="overflow:auto;max-height:620px">'
             f'<table class="cg" aria-label="Compliance grid"><thead><tr><th></th>{head}</tr><tr><th></th>{sub}'
             f'</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
     notes = []

@@ -1,4 +1,4 @@
-"""Submissions: who has filed each quarterly report, who is late, whose files were rejected; one upload's history."""
+"""Submissions: who has filed each report, who is late, whose files were rejected; one upload's history."""
 
 import streamlit as st
 
@@ -22,7 +22,8 @@ if not f.quarter_from:
     widgets.empty_state(widgets.NO_DATA)
     st.stop()
 st.caption(f"{f.describe()} · a report is due {submissions_view.due_days()} days after its quarter ends "
-           "(state policy `submission_due_days`).")
+           "(state policy `submission_due_days`); the practices self-assessment is due only for "
+           f"{' and '.join(submissions_view.practices_due_quarters())} (`practices_due_quarters`).")
 
 found = submissions_view.state_counts(f)
 if not found:

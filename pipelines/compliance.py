@@ -1,6 +1,9 @@
 """Submission compliance: for every active agency, quarter and report, was it filed on time?
 
-A report is due `submission_due_days` (policy table, default 30) days after its quarter ends. States:
+A report is due `submission_due_days` (policy table, default 30) days after its quarter ends. The quarterly
+reports are due every quarter; a report listed in DUE_QUARTERS only in the quarters of the year its policy
+setting names (the practices self-assessment: `practices_due_quarters`, default "Q2 Q4"), and the grid has
+no cell for it in other quarters. States:
 - on time: the first accepted submission arrived on or before the due date (a later replacement
   is a correction and keeps it on time);
 - late: the first accepted submission arrived after the due date;
@@ -11,10 +14,28 @@ A report is due `submission_due_days` (policy table, default 30) days after its 
 
 from __future__ import annotations
 
+import re
+
 from pipelines.contracts import REPORTS
 
 STATES = ("on time", "late", "rejected", "missing", "not due")
 DEFAULT_DUE_DAYS = 30
+DUE_QUARTERS = {"practices": ("practices_due_quarters", "Q2 Q4")}
+"""Reports not due every quarter: report -> (policy setting naming the quarters of the year, default)."""
+
+
+def due_quarters(value: str | None, report: str = "practices") -> list[str]:
+    """The quarters of the year ('Q2', 'Q4') a policy value names (space, comma or semicolon separated)."""
+    text = value if value and value.strip() else DUE_QUARTERS[report][1]
+    return [q for q in re.split(r"[\s,;]+", text.strip().upper()) if q]
+
+
+def _schedules() -> str:
+    """(report, due_quarters list) for the reports of DUE_QUARTERS, from the policy table or the default."""
+    rows = [f"""select '{report}' as report, regexp_split_to_array(upper(trim(coalesce(
+                (select max(value) from policy where setting = '{setting}' and trim(value) <> ''), '{default}'))),
+                '[\\s,;]+') as due_quarters""" for report, (setting, default) in DUE_QUARTERS.items()]
+    return "\n    union all ".join(rows)
 
 
 def grid_sql(agency_condition: str = "true") -> str:
@@ -47,6 +68,9 @@ filed as (
            count(*) as uploads
     from submissions
     group by agency_id, quarter, report
+),
+schedules as (
+    {_schedules()}
 )
 select a.agency_id, a.agency_name, a.region_id, a.agency_type, a.contact_email, a.quarter, a.quarter_ordinal,
        r.report, a.due_date,
@@ -61,6 +85,8 @@ select a.agency_id, a.agency_name, a.region_id, a.agency_type, a.contact_email, 
 from active a
 cross join (select unnest([{reports}]) as report) r
 left join filed f on f.agency_id = a.agency_id and f.quarter = a.quarter and f.report = r.report
+where not exists (select 1 from schedules s
+                  where s.report = r.report and not list_contains(s.due_quarters, 'Q' || right(a.quarter, 1)))
 order by a.agency_id, a.quarter_ordinal, list_position([{reports}], r.report)
 """
 
