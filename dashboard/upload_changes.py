@@ -19,8 +19,13 @@ MEASURES: dict[str, list[tuple[str, str]]] = {
                 ("Amount paid (USD)", "sum(amount_paid)")],
     "retention": [("Hires", "count(*) filter (where event = 'HIRE')"),
                   ("Separations", "count(*) filter (where event = 'SEPARATION')")],
+    "practices": [("Practices rated", "count(distinct practice_code)"),
+                  ("Mean leadership rating (0-4)", "round(avg(rating_leadership), 2)"),
+                  ("Mean peer rating (0-4)", "round(avg(rating_peers), 2)"),
+                  ("Open actions", "count(*) filter (where action_status in ('PLANNED', 'IN_PROGRESS'))")],
 }
-"""Totals shown before and after a replacement, per report (rows are always shown)."""
+"""Totals shown before and after a replacement, per report (rows are always shown). A measure whose label starts
+with "Mean" stays empty where there is nothing to average (no peer rating is not a rating of 0)."""
 
 
 def current_submissions(con: duckdb.DuckDBPyConnection, kind: str, groups: list[tuple[str, str]]) -> pl.DataFrame:
@@ -42,7 +47,8 @@ def before_after(con: duckdb.DuckDBPyConnection, kind: str, current: pl.DataFram
                  incoming: pl.DataFrame) -> pl.DataFrame:
     """measure, before, after, change: the current submissions' rows against the incoming file's."""
     exprs = [("Rows", "count(*)"), *MEASURES[kind]]
-    select = ", ".join(f"coalesce({sql}, 0) as m{i}" for i, (_, sql) in enumerate(exprs))
+    select = ", ".join((sql if label.startswith("Mean") else f"coalesce({sql}, 0)") + f" as m{i}"
+                       for i, (label, sql) in enumerate(exprs))
     cur = con.cursor()
     try:
         cur.register("incoming_rows", incoming)
@@ -52,5 +58,10 @@ def before_after(con: duckdb.DuckDBPyConnection, kind: str, current: pl.DataFram
     finally:
         cur.close()
     return pl.DataFrame({"measure": [label for label, _ in exprs],
-                         "before": [float(v) for v in before], "after": [float(v) for v in after]}
+                         "before": [_number(v) for v in before], "after": [_number(v) for v in after]},
+                        schema={"measure": pl.String, "before": pl.Float64, "after": pl.Float64}
                         ).with_columns((pl.col("after") - pl.col("before")).alias("change"))
+
+
+def _number(value) -> float | None:
+    return None if value is None else float(value)

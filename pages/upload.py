@@ -1,4 +1,5 @@
-"""Upload a report: an agency sends one quarterly report, reads what to fix, and submits it."""
+"""Upload a report: an agency sends one report (quarterly, or the practices self-assessment), reads what to fix,
+and submits it."""
 
 import streamlit as st
 
@@ -6,8 +7,9 @@ from dashboard import auth, upload_view, widgets
 
 viewer = auth.require("upload")
 
-st.title("Upload a quarterly report")
-st.caption("Choose your agency and the quarter, then upload one of the four reports as CSV or Excel (.xlsx). "
+st.title("Upload a report")
+st.caption("Choose your agency and the quarter, then upload one of the four quarterly reports, or the integration "
+           "practices self-assessment (due in Q2 and Q4 unless the state says otherwise), as CSV or Excel (.xlsx). "
            "The file is checked first; nothing is loaded until you submit a file without errors.")
 
 upload_view.templates()

@@ -28,7 +28,7 @@ def test_new_user_fixes_a_file_and_sees_it_on_the_grid(page, upload_app, tmp_pat
     url, work = upload_app
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.goto(f"{url}/upload")
-    expect(page.get_by_role("heading", name="Upload a quarterly report")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("heading", name="Upload a report")).to_be_visible(timeout=60_000)
     settled(page)
 
     # 1. the template
