@@ -286,8 +286,9 @@ COMPONENTS = {
 COMPONENT = "=component"
 """Rests on the cells of the row's own component (COMPONENTS)."""
 INDEX = "=index"
-"""The integration index and its stage: every scored component's cells, except that a full billing sub-score
-(100) says only "at or above target", never the share itself, so it needs none."""
+"""The integration index, its stage and the workforce pillar: every scored workforce component's cells, except that
+a full billing sub-score (100: the share is at or beyond the stretch) says only that, never the share itself, so it
+needs none; and a practice pillar in the index only where at least FEWEST_AGENCIES agencies were assessed."""
 INDEX_CELLS = tuple(dict.fromkeys(r for refs in COMPONENTS.values() for r in refs if r != YEAR_END))
 KEEP = {family: frozenset(r.partition(":")[2] for r in INDEX_CELLS if r.partition(":")[0] == family)
         for family in {r.partition(":")[0] for r in INDEX_CELLS}}
@@ -307,8 +308,8 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "units_paid_per_peer_fte": ("units_adjudicated:PAID", "peers", "peer_fte_billing"),
     },
     "kpi_integration_index": {f"{c}_{part}": refs for c, refs in COMPONENTS.items() for part in ("value", "score")}
-    | {"components_scored_count": (INDEX,)},
-    "kpi_integration_components": {"component_value": (COMPONENT,), "sub_score": (COMPONENT,)},
+    | {"components_scored_count": (INDEX,), "stage_order": (INDEX,), "index_basis": (INDEX,)},
+    "kpi_integration_components": {"component_value": (COMPONENT,), "sub_score": (COMPONENT,), "band": (COMPONENT,)},
     "kpi_workforce_by_role": {"headcount_count": ("peers:{role}",), "fte": ("peers:{role}",),
                               },
     "kpi_certification_status": {"peer_count": ("cert:{status}",)},
@@ -323,8 +324,9 @@ KEYS = {  # the columns that identify a row and carry no figure: shown as they a
     "kpi_integration_index": ("level", "entity_id", "entity_name", "region_id", "quarter", "quarter_ordinal",
                               *(f"{c}_target" for c in COMPONENTS)),
     "kpi_integration_components": ("level", "entity_id", "entity_name", "region_id", "quarter", "quarter_ordinal",
-                                   "component", "component_order", "component_label", "higher_is_better",
-                                   "target_value", "weight"),
+                                   "component", "component_order", "component_label", "pillar", "direction",
+                                   "higher_is_better", "floor_value", "target_value", "stretch_value", "weight",
+                                   "contractual"),
     "kpi_workforce_by_role": ("level", "entity_id", "region_id", "agency_type", "quarter", "role", "role_label",
                               "is_peer", "role_order"),
     "kpi_certification_status": ("level", "entity_id", "region_id", "quarter", "role", "status"),
@@ -375,6 +377,7 @@ def _ok(refs: tuple[str, ...]) -> str:
         for component, cells in COMPONENTS.items():
             full = " or v.billing_sustainability_score >= 100" if component == "billing_sustainability" else ""
             parts.append(f"(v.{component}_value is null{full} or {has(', '.join(map(_ref_sql, cells)))})")
+        parts.append(f"(v.practice_score is null or v.practice_agencies_count >= {FEWEST_AGENCIES})")
     return "(" + " and ".join(parts) + ")"
 
 
