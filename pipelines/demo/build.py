@@ -21,6 +21,7 @@ from pipelines.demo.files import (
     write_sample,
 )
 from pipelines.demo.headcount import headcount
+from pipelines.demo.practices import practices
 from pipelines.demo.quarters import DEMO_QUARTERS, days, iso, quarter_end, quarter_start
 from pipelines.demo.retention import retention
 from pipelines.demo.spells import simulate_spells
@@ -70,8 +71,14 @@ def generate(out_dir: Path, *, states: int = 1, quarters: list[str] | None = Non
     stories: dict[str, Any] = {}
     late = missing = resub = None
     last2 = [nq - 2, nq - 1]
+    practice_stories: dict[str, Any] = {"lapse_region": LAPSE_REGION if with_stories else -1}
     if with_stories and nq >= 4:
         stories, late, missing, resub = pick_stories(sim, ag, regions, story, quarters)
+        taken = {story["denial_spike"], story["no_billing_rco"], late, missing, resub}
+        practice_stories |= {"late": late, "state0": [a for a in np.flatnonzero(ag["state"] == 0) if a not in taken
+                                                      and not ag["is_new"][a] and not ag["closing"][a]]}
+    sim["practices"] = practices(sim, ag, quarters, qstart, qend, seed, practice_stories)
+    if with_stories and nq >= 4:
         if layout == "single":  # one file per report: no late or corrected files to tell apart
             late = resub = None
             for key in ("late_submitter", "late_quarters", "resubmitting_agency", "resubmitted_quarter"):

@@ -32,17 +32,21 @@ def certification(spells: dict[str, Any], ag: dict[str, np.ndarray], qstart: np.
     n_ag = len(ag["agency_id"])
     a_sp = spells["a"]
     n_sp = len(a_sp)
-    story_from = int(qstart[max(0, nq - 4)]) - 90
+    story = (int(qstart[max(0, nq - 11)]) - 90, int(qstart[max(0, nq - 5)]), int(qstart[max(0, nq - 4)]))
     sp = {k: v for k, v in spells.items() if k in CERT_INPUTS}
     cuts = np.searchsorted(a_sp, np.arange(0, n_ag + 1, max(1, n_ag // max(1, n_sp // 40_000))))
     cuts = np.unique(np.r_[0, cuts, n_sp])
-    return pl.concat([_rows({k: v[lo:hi] for k, v in sp.items()}, qend, ag["region"], lapse_region, story_from, salt)
+    return pl.concat([_rows({k: v[lo:hi] for k, v in sp.items()}, qend, ag["region"], lapse_region, story, salt)
                       for lo, hi in zip(cuts[:-1], cuts[1:]) if hi > lo], rechunk=False)
 
 
-def _rows(sp: dict[str, np.ndarray], qend: np.ndarray, agency_region: np.ndarray, lapse_region: int, story_from: int,
-          salt: int) -> pl.DataFrame:
-    """One row per spell and quarter end it covers, already in output order (agency, quarter, role, peer)."""
+def _rows(sp: dict[str, np.ndarray], qend: np.ndarray, agency_region: np.ndarray, lapse_region: int,
+          story: tuple[int, int, int], salt: int) -> pl.DataFrame:
+    """One row per spell and quarter end it covers, already in output order (agency, quarter, role, peer).
+
+    story (first day, last day, recovery day): in the lapse region, renewals due in [first, last) mostly fail,
+    and those lapsed renew from the recovery day on (within 60 days): lapses pile up, then clear."""
+    story_from, story_to, recover = story
     nq = len(qend)
     wend = int(qend[-1])
     first_q = np.searchsorted(qend, sp["hire"], side="left")
@@ -67,12 +71,13 @@ def _rows(sp: dict[str, np.ndarray], qend: np.ndarray, agency_region: np.ndarray
     key = out["pid"]
     u1 = hash_u(key, k, salt + 1)
     u2 = hash_u(key, k, salt + 2)
-    story_row = (agency_region[a] == lapse_region) & (B >= story_from)
+    story_row = (agency_region[a] == lapse_region) & (B >= story_from) & (B < story_to)
     del a
     late_delay = 20 + (u2 * 70).astype(np.int64)
     lapse_delay = 91 + ((c_L - 92) * u2 ** np.where(story_row, 0.4, 1.4)).astype(np.int64)
     p_on = np.where(story_row, 0.15, 0.25)
     delay = np.where(u1 < p_on, 0, np.where(u1 < p_on + np.where(story_row, 0.15, 0.57), late_delay, lapse_delay))
+    delay = np.where(story_row, np.minimum(delay, recover + (u1 * 60).astype(np.int64) - B), delay)
     del u1, u2, late_delay, lapse_delay, p_on, story_row
     expired = certified & (k >= 1) & (d <= delay)
     del delay

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +17,25 @@ import numpy as np
 import polars as pl
 
 from pipelines.contracts import AGENCY_TYPES, REFERENCE, REPORTS
-from pipelines.demo import billing, certification, headcount, retention
+from pipelines.demo import billing, certification, headcount, practices, retention
 from pipelines.demo.columns import labels
 from pipelines.demo.quarters import DEMO_AS_OF, FAR, days, iso
-from pipelines.demo.reference import BILLING_CODES, CODE_CHANGE_DATE, CREDENTIALS, DEMO_USERS, POLICY, TARGETS
+from pipelines.demo.reference import (
+    BILLING_CODES,
+    CODE_CHANGE_DATE,
+    CREDENTIALS,
+    DEMO_USERS,
+    POLICY,
+    STATE_MAINTAINED,
+    state_file,
+)
 
 STATE_SUBMITTER = "state-backfill@dbh.example.gov"
-REPORT_ORDER = ("headcount", "certification", "billing", "retention")
-FLOAT_PRECISION = {"headcount": 2, "certification": 1, "billing": 2, "retention": 0}
+QUARTERLY = ("headcount", "certification", "billing", "retention")
+REPORT_ORDER = QUARTERLY + ("practices",)  # practices after headcount: its checks read the quarter's peers
+FLOAT_PRECISION = {"headcount": 2, "certification": 1, "billing": 2, "retention": 0, "practices": 0}
 CONVERTERS = {"headcount": headcount.to_contract, "certification": certification.to_contract,
-              "billing": billing.to_contract, "retention": retention.to_contract}
+              "billing": billing.to_contract, "retention": retention.to_contract, "practices": practices.to_contract}
 
 
 def to_contract(kind: str, df: pl.DataFrame, agency_ids: pl.Series, quarters: list[str],
@@ -77,7 +87,8 @@ def write_rows(path: Path, header: list[str], rows: list[tuple[Any, ...]]) -> No
 
 
 def write_reference(folder: Path, regions: list[dict[str, Any]], ag: dict[str, np.ndarray], qstart0: int) -> None:
-    """regions, agencies, credentials, billing codes, targets, policy and user roles."""
+    """regions, agencies, credentials, billing codes, policy and user roles; the state-maintained tables (targets,
+    integration practices) are copied as committed when the folder is not data/reference itself."""
     eff_floor = min(days("2010-01-01"), qstart0)
     write_rows(folder / "regions.csv", REFERENCE["regions"].names,
                [(r["region_id"], r["name"], r["population"], float(r["pct_rural"])) for r in regions])
@@ -93,9 +104,12 @@ def write_reference(folder: Path, regions: list[dict[str, Any]], ag: dict[str, n
              for b in BILLING_CODES]
     codes = [c[:4] + (f"{c[4]:.2f}",) + c[5:] for c in codes]
     write_rows(folder / "billing_codes.csv", REFERENCE["billing_codes"].names, codes)
-    write_rows(folder / "targets.csv", REFERENCE["targets"].names, TARGETS)
     write_rows(folder / "policy.csv", REFERENCE["policy"].names, POLICY)
     write_rows(folder / "user_roles.csv", REFERENCE["user_roles"].names, DEMO_USERS)
+    for name in STATE_MAINTAINED:
+        target = folder / f"{name}.csv"
+        if not (target.exists() and target.samefile(state_file(name))):
+            shutil.copyfile(state_file(name), target)
 
 
 def write_sample(sample: Path, frames: dict[str, pl.DataFrame], ag: dict[str, np.ndarray], quarters: list[str],
@@ -116,6 +130,8 @@ def write_sample(sample: Path, frames: dict[str, pl.DataFrame], ag: dict[str, np
                 f = f.filter(pl.col("a") != late)
             if prelim is not None and k == "billing" and qi == resub_q:
                 f = pl.concat([f.filter(pl.col("a") != resub), prelim]).sort("a", maintain_order=True)
+            if k not in QUARTERLY and frames[k].filter(pl.col("q") == qi).is_empty():
+                continue  # not an assessment quarter
             rel = f"{quarter}/{k}.csv"
             write_report(f, k, sample / rel)
             files.append((rel, STATE_SUBMITTER, f"{iso(day)}T09:{5 * ri + 5:02d}:00"))
@@ -124,8 +140,11 @@ def write_sample(sample: Path, frames: dict[str, pl.DataFrame], ag: dict[str, np
         for qi in (nq - 2, nq - 1):
             day = min(int(qend[qi]) + int(rng.integers(45, 71)), as_of - 1)
             for ri, k in enumerate(REPORT_ORDER):
+                f = frames[k].filter((pl.col("a") == late) & (pl.col("q") == qi))
+                if k not in QUARTERLY and f.is_empty():
+                    continue
                 rel = f"agency/{ag['agency_id'][late]}_{quarters[qi]}_{k}.csv"
-                write_report(frames[k].filter((pl.col("a") == late) & (pl.col("q") == qi)), k, sample / rel)
+                write_report(f, k, sample / rel)
                 files.append((rel, email, f"{iso(day)}T16:{10 + 3 * ri:02d}:00"))
     if resub is not None:
         bulk_day = next(f[2] for f in files if f[0] == f"{quarters[resub_q]}/billing.csv")[:10]

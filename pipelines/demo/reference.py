@@ -1,11 +1,15 @@
-"""Reference data that does not depend on the simulation: credentials, billing codes, targets, policy, demo users."""
+"""Reference data that does not depend on the simulation: credentials, billing codes, policy and demo users, plus
+the state-maintained tables (targets, integration practices) read from data/reference as committed."""
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from pipelines import settings
 from pipelines.demo.quarters import DEMO_AS_OF
 
 CODE_CHANGE_DATE = "2025-01-01"  # H2015 retired, H2016 introduced
@@ -56,16 +60,6 @@ BILLING_CODES: list[tuple[Any, ...]] = [
 BC_H0038, BC_HQ, BC_HA, BC_H2015, BC_H2016, BC_T1016 = range(6)
 BC_RATE = np.array([b[4] for b in BILLING_CODES])
 
-TARGETS: list[tuple[str, str, str, str]] = [
-    ("peer_to_clinician_ratio", "Peer FTE per CLINICAL_LICENSED FTE (higher is better)", "0.5", "1"),
-    ("pct_certified", "% of peer workers CERTIFIED_ACTIVE at quarter end (higher is better)", "85", "1"),
-    ("supervision_coverage", "Peer workers per trained peer supervisor (lower is better: the score is "
-     "min(100, target / value x 100))", "8", "1"),
-    ("retention_12m", "% of peers hired 12+ months ago who are still employed (higher is better)", "70", "1"),
-    ("billing_sustainability", "% of peer FTE (at agencies employing peers) working at agencies that bill "
-     "Medicaid for peer services (higher is better)", "80", "1"),
-]
-
 DEMO_USERS: list[tuple[str, str, str, str]] = [
     # One identity per role for demo mode's role switcher (and the sign-in tests).
     ("admin@state.example", "state_admin", "", "Dana Okafor (state administrator)"),
@@ -90,3 +84,17 @@ POLICY: list[tuple[str, str, str]] = [
      "submission, expiring soon) give the same answers whenever the demo is loaded."),
 ]
 
+
+STATE_MAINTAINED = ("targets", "integration_practices")
+"""Reference tables the state maintains by hand: the generator copies them, never writes them."""
+
+
+def state_file(name: str) -> Path:
+    """The committed CSV of a state-maintained reference table."""
+    return settings.REFERENCE_DIR / f"{name}.csv"
+
+
+def practice_items() -> list[dict[str, str]]:
+    """The practice items of the self-assessment, in file order (integration_practices.csv as committed)."""
+    with state_file("integration_practices").open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))

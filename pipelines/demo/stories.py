@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.contracts import AGENCY_TYPES
-from pipelines.demo.files import REPORT_ORDER
+from pipelines.demo.files import QUARTERLY
 from pipelines.demo.world import LAPSE_REGION
 
 
@@ -23,11 +23,11 @@ def pick_stories(sim: dict[str, pl.DataFrame], ag: dict[str, np.ndarray], region
     taken = {story["denial_spike"], story["no_billing_rco"], *story["new"], *story["closed"]}
     state0 = np.flatnonzero((ag["state"] == 0) & ~ag["is_new"] & ~ag["closing"])
     present = {k: set(sim[k].lazy().filter(pl.col("q").is_in(last2)).select("a", "q").unique().collect().rows())
-               for k in REPORT_ORDER}
+               for k in QUARTERLY}
     sizes = sim["certification"].lazy().filter(pl.col("q") == nq - 1).group_by("a").len().collect()
     size_of = dict(zip(sizes["a"].to_list(), sizes["len"].to_list()))
     full = [int(a) for a in state0 if a not in taken
-            and all((int(a), qq) in present[k] for k in REPORT_ORDER for qq in last2)]
+            and all((int(a), qq) in present[k] for k in QUARTERLY for qq in last2)]
     full.sort(key=lambda a: (-size_of.get(a, 0), a))
     late = full[len(full) // 3]  # a mid-size agency that files all four reports
     taken.add(late)
