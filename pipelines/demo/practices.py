@@ -152,8 +152,8 @@ def practices(sim: dict[str, pl.DataFrame], ag: dict[str, np.ndarray], quarters:
         # stories
         recent = drift[:, max(0, qi - 3): qi + 1].sum(axis=1) >= 2
         k = col["ROLE_DRIFT_REVIEW"]
-        lead[recent, k] = np.clip(lead[recent, k], 1, 2)
-        peer[recent, k] = lead[recent, k] - 1
+        lead[recent, k] = 1  # planning a review, and the peers see none yet
+        peer[recent, k] = 0
         if plan_at in assess:  # the lapsing region: supervision-training plans, then better ratings
             phase = j - assess.index(plan_at)  # < 0 before the plans, 0 planned, 1 in progress, 2 done
             for code in ("SUP_TRAINED", "TRAIN_CERTIFICATION"):
