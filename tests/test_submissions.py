@@ -137,7 +137,9 @@ def test_grid_draws_the_agencies_with_late_or_missing_reports_first(demo_env):
     rows = re.findall(r"<tr><th title=\"[^\"]*\">(AG\d+)</th>", at.get("html")[0].proto.body)
     recent = "('2025-Q4', '2026-Q1', '2026-Q2', '2026-Q3')"
     sql = compliance.grid_sql().replace("between ? and ?", f"in {recent}")
-    troubled = {a for (a,) in _live(demo_env, f"select distinct agency_id from ({sql}) "
-                                              "where state in ('late', 'rejected', 'missing')")}
+    problems = dict(_live(demo_env, f"select agency_id, count(*) filter (where state in ('late', 'rejected', "
+                                    f"'missing')) from ({sql}) group by all"))
+    troubled = {a for a, n in problems.items() if n}
     assert {"AG0067", "AG0082"} <= troubled  # the demo's late and missing submitters
-    assert set(rows[:len(troubled)]) == troubled and len(rows) > len(troubled)
+    assert set(rows[:len(troubled)]) == troubled
+    assert [problems[a] for a in rows] == sorted((problems[a] for a in rows), reverse=True)  # most problems first
