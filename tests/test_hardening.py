@@ -21,7 +21,7 @@ from pipelines.reading import Unreadable, read_file
 from pipelines.settings import TEMPLATE_DIR
 from tests.conftest import FIXTURES, clean_rows, csv_bytes
 
-FACT_TABLES = ("headcount", "certification", "billing", "retention")
+FACT_TABLES = tuple(REPORTS)
 
 
 def cli(*args):
