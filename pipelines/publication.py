@@ -19,10 +19,39 @@ How it is built:
 4. ``pub_*`` views: the KPI views' state and region rows with every measure that rests on a hidden cell
    replaced by null, and a ``suppressed`` column naming those measures. A measure is published only when it
    is declared here (``COLUMNS``) or in the metric registry (``Metric.rests_on``): anything else is null.
+
+Integration practices and stage progression. The self-assessment's figures are organizational ratings (0-4
+means over practices) and counts of actions, not counts of people; what protects them is the number of
+agencies behind them:
+- ``practice`` cells hold each agency's in-scope items per domain (the total: every item), from its latest
+  assessment in the practice pillar's window (the quarter or the one before). A place's ratings, scores and
+  action counts for a domain are shown only where at least FEWEST_AGENCIES agencies were assessed in it.
+  Ratings pool agencies' items (ratio of sums), so both numerator and denominator add up from regions to the
+  state and from domains to 'ALL': a hidden place or domain is never alone in either relation, and the hidden
+  cells of a relation rest on at least FEWEST_AGENCIES agencies together (an agency taking itself away keeps
+  a combined figure of at least two others). The item counts are the cells' values (never shown).
+- ``practice_peers`` cells hold each agency's peer respondents (the most on any of its items): peer ratings
+  and the peer-voice gap are shown only where at least FEWEST_AGENCIES agencies have a peer rating and the
+  respondents are not 1-10, nor 1-10 once one agency's are taken away; hidden ones are protected like counts
+  of people. Respondent counts themselves are never shown.
+- Practice figures are published only for practice rounds (``pub_practice_rounds``): quarters of the year the
+  policy names for the self-assessment whose quarter before is not one, so that the windows of two published
+  rounds never share an assessment and one round cannot be subtracted from the next. Action counts (each
+  agency's latest plan as of the quarter) follow the same rounds and cells.
+- ``transitions`` cells hold each agency's move between its stage a year before and now (1 in one from x to
+  category of 16, 0 in the others). Those cells add up from regions to the state and from categories to the
+  agencies compared, so a count of 1 or 2 in a region could be worked out from the state and the other regions,
+  and then an agency user who knows its own move would know the other's. So a cell is hidden where it rests on
+  1 or 2 agencies, where the place compared fewer than FEWEST_AGENCIES agencies, where it holds all of the
+  place's agencies or all but one (every agency's move, or every other agency's to the one outside it), and
+  every category of a place whose agencies all made the same move (its zeros would tell); complementary
+  suppression then hides, in every relation with a hidden cell, enough cells that together they rest on at
+  least FEWEST_AGENCIES agencies. The agencies compared are treated as known to readers.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -46,6 +75,14 @@ class Family:
 
     name: str
     people: bool
+    by_agency: bool = False
+    """Its hidden cells are protected by the agencies behind them (at least FEWEST_AGENCIES in every relation),
+    not by their mass: ratings' item counts, counts of agencies."""
+    partition: bool = False
+    """Each agency falls in exactly one category of it: a category holding (nearly) all of a place's agencies
+    tells each one's."""
+    rated: bool = False
+    """Its values are never shown (the figures resting on it are ratings): the LP audit has nothing to solve."""
 
 
 FAMILIES = (
@@ -53,7 +90,11 @@ FAMILIES = (
     Family("cert", True), Family("leavers_4q", True), Family("cohort", True), Family("beneficiaries", True),
     Family("units_billed", False), Family("units_adjudicated", False), Family("amount_paid", False),
     Family("peer_fte_billing", False),
+    Family("practice", False, by_agency=True, rated=True), Family("practice_peers", True, rated=True),
+    Family("transitions", False, by_agency=True, partition=True),
 )
+STAGES = ((0, "No peer workforce"), (1, "Emerging"), (2, "Developing"), (3, "Integrated"))
+"""The integration stages by stage_order, as kpi_integration_index names them."""
 YEAR_END = "year-end"
 """A pseudo-cell shown only in Q4. Every figure over a rolling 4-quarter window rests on it: counts
 (separations, the retention cohort), rates (turnover, 12-month retention, shares of reasons) and what is
@@ -62,9 +103,14 @@ A window in every quarter would let a reader subtract one window from the next, 
 overlapping windows, and recover single quarters."""
 
 
+PRACTICE_ROUND = "practice-round"
+"""A pseudo-cell shown only in practice rounds (pub_practice_rounds): every practice figure rests on it."""
+
+
 def yearly(refs: tuple[str, ...]) -> bool:
     """Published only for quarters ending a calendar year."""
-    return YEAR_END in refs or INDEX in refs
+    return YEAR_END in refs or INDEX in refs or WORKFORCE in refs
+
 AGENCY_CELLS = """
 create or replace table pub_agency_cells as
 with a as (
@@ -81,6 +127,35 @@ leavers as (  -- each agency's part of every place's rolling window, whether or 
 cohort as (
     select r.*, g.agency_type from kpi_retention_12m r join agencies g on g.agency_id = r.entity_id
     where r.level = 'agency'
+),
+practice_window as (  -- each agency's latest assessment in the quarter or the one before (the pillar's window)
+    select q.quarter, a.agency_id, max(a.quarter_ordinal) as practice_ordinal
+    from dim_quarter q join (select distinct agency_id, quarter_ordinal from stg_practices) a
+        on a.quarter_ordinal between q.quarter_ordinal - 1 and q.quarter_ordinal
+    group by all
+),
+practice_items as (
+    select w.quarter, w.agency_id, p.domain, p.in_scope, p.rating_peers, p.peer_respondents_count
+    from practice_window w join stg_practices p on p.agency_id = w.agency_id and p.quarter_ordinal = w.practice_ordinal
+    where p.domain is not null
+),
+practice_sums as (  -- per agency and domain ('' = every item): in-scope items, most peer respondents on any of them
+    select quarter, agency_id, coalesce(domain, '') as domain, count(*) filter (where in_scope) as items,
+        coalesce(max(peer_respondents_count) filter (where in_scope and rating_peers is not null), 0) as respondents
+    from practice_items group by grouping sets ((quarter, agency_id, domain), (quarter, agency_id))
+),
+practice as (  -- every domain of the reference for every agency assessed, 0 where it has none in scope
+    select w.quarter, w.agency_id, g.region_id, g.agency_type, d.domain,
+        coalesce(s.items, 0) as items, coalesce(s.respondents, 0) as respondents
+    from (select distinct quarter, agency_id from practice_sums) w
+    join agencies g using (agency_id)
+    cross join (select distinct domain from integration_practices union all select '') d
+    left join practice_sums s on s.quarter = w.quarter and s.agency_id = w.agency_id and s.domain = d.domain
+),
+moves as (
+    select t.quarter, t.entity_id as agency_id, t.region_id, g.agency_type,
+        cast(t.from_stage_order as varchar) || '>' || cast(t.to_stage_order as varchar) as move
+    from kpi_stage_transitions t join agencies g on g.agency_id = t.entity_id where t.level = 'agency'
 ),
 cells (quarter, agency_id, region_id, agency_type, family, categorization, category, value) as (
     select quarter, entity_id, region_id, agency_type, 'peers', '', '', peer_headcount_count from a
@@ -132,6 +207,15 @@ cells (quarter, agency_id, region_id, agency_type, family, categorization, categ
         case when units_paid_count > 0 then peer_fte else 0 end from a
     union all select quarter, entity_id, region_id, agency_type, 'peer_fte_billing', 'paid_units', 'UNPAID',
         case when units_paid_count > 0 then 0 else peer_fte end from a
+    union all select quarter, agency_id, region_id, agency_type, 'practice', case when domain = '' then '' else
+        'domain' end, domain, items from practice
+    union all select quarter, agency_id, region_id, agency_type, 'practice_peers', case when domain = '' then ''
+        else 'domain' end, domain, respondents from practice
+    union all select quarter, agency_id, region_id, agency_type, 'transitions', '', '', 1 from moves
+    union all select m.quarter, m.agency_id, m.region_id, m.agency_type, 'transitions', 'stage',
+        cast(f.o as varchar) || '>' || cast(t.o as varchar),
+        case when m.move = cast(f.o as varchar) || '>' || cast(t.o as varchar) then 1 else 0 end
+        from moves m cross join range(0, {stages}) f(o) cross join range(0, {stages}) t(o)
 )
 select * from cells where value is not null
 """
@@ -198,16 +282,38 @@ def primary(value: float, agencies: int, contributors: int, dominated: bool, peo
     return people and (1 <= value < SMALLEST_SHOWN or dominated)
 
 
+def telling(values: dict[Key, float], agencies: dict[str, int]) -> set[Key]:
+    """Cells of a family whose agencies each fall in one category (Family.partition) that tell agencies'
+    categories: a category holding all of a place's agencies or all but one, and every category of a place
+    whose agencies all fall in one (with the others shown as 0, hiding that one would not help)."""
+    found: set[Key] = set()
+    spread: dict[tuple[str, str, str], list[Key]] = defaultdict(list)
+    for key, value in values.items():
+        entity, kind, cz, _ = key
+        if not cz:
+            continue
+        spread[(entity, kind, cz)].append(key)
+        if value > 0 and value >= agencies.get(entity, 0) - 1:
+            found.add(key)
+    for cells in spread.values():
+        if sum(values[k] > 0 for k in cells) == 1:
+            found.update(cells)
+    return found
+
+
 def suppress(values: dict[Key, float], hidden: set[Key], own: dict[Key, dict[str, float]] | None = None,
-             keep: frozenset[str] = frozenset()) -> set[Key]:
+             keep: frozenset[str] = frozenset(), by_agency: bool = False) -> set[Key]:
     """Complementary suppression over one problem: add hidden cells until every relation protects its own.
 
     A relation with exactly one hidden member would give it away; one whose total is shown and whose hidden
     parts add up to less than PROTECTION would pin them to a narrow range, and so would one where they do
-    only until some agency takes its own parts away (`own`: each cell's part per agency). Either way one more
+    only until some agency takes its own parts away (`own`: each cell's part per agency). `by_agency`: the
+    hidden parts must instead rest on at least FEWEST_AGENCIES agencies together. Either way one more
     non-zero member is hidden: the smallest, preferring cells whose category is not in `keep` (the categories,
     '' for the total, that the integration index rests on)."""
     hidden, own = set(hidden), own or {}
+    enough = _agencies if by_agency else _mass
+    floor = FEWEST_AGENCIES if by_agency else PROTECTION
     rels = relations(set(values))
     changed = True
     while changed:
@@ -216,14 +322,56 @@ def suppress(values: dict[Key, float], hidden: set[Key], own: dict[Key, dict[str
             secret = [m for m in (total, *parts) if m in hidden]
             if not secret:
                 continue
-            if len(secret) > 1 and (total in hidden or _mass(parts, hidden, values, own) >= PROTECTION):
+            if len(secret) > 1 and (total in hidden or enough(parts, hidden, values, own) >= floor):
                 continue
             members = [m for m in (*parts, total) if m not in hidden and values[m] > 0]
             pick = min(members, key=lambda m: (m[3] in keep, m == total, values[m], m), default=None)
             if pick is not None:
                 hidden.add(pick)
                 changed = True
+        if by_agency and not changed:
+            bridge = _bridge(values, hidden)
+            if bridge is not None:
+                hidden.add(bridge)
+                changed = True
     return hidden
+
+
+def _bridge(values: dict[Key, float], hidden: set[Key]) -> Key | None:
+    """A cell that puts a pinned hidden cell on a cycle, or None when every hidden cell is on one.
+
+    One quarter of a family with one categorization is a table of places x categories whose margins are the
+    state row and the total column: a hidden cell can be moved, keeping every sum, only along a cycle of
+    hidden cells alternating between its row and column; one on no cycle (a bridge of that graph) is pinned
+    however many hidden cells its relations hold. The cell returned is the smallest shown one that joins the
+    two sides of the first bridge found (a non-zero one if there is one)."""
+    edges = sorted(hidden & set(values))
+    for edge in edges:
+        rest = [e for e in edges if e != edge]
+        side = _reach(("row", edge[0]), rest)
+        if ("col", edge[2:]) in side:
+            continue
+        other = _reach(("col", edge[2:]), rest)
+        joins = [k for k in values if k not in hidden
+                 and {("row", k[0]), ("col", k[2:])} & side and {("row", k[0]), ("col", k[2:])} & other]
+        if joins:
+            return min(joins, key=lambda k: (values[k] == 0, values[k], k))
+    return None
+
+
+def _reach(start: tuple[str, object], edges: list[Key]) -> set[tuple[str, object]]:
+    """The rows and columns connected to `start` through the given cells."""
+    links: dict[tuple[str, object], list[tuple[str, object]]] = defaultdict(list)
+    for e in edges:
+        links[("row", e[0])].append(("col", e[2:]))
+        links[("col", e[2:])].append(("row", e[0]))
+    seen, todo = {start}, [start]
+    while todo:
+        for nxt in links[todo.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
 
 
 def _mass(parts: list[Key], hidden: set[Key], values: dict[Key, float], own: dict[Key, dict[str, float]]) -> float:
@@ -236,15 +384,24 @@ def _mass(parts: list[Key], hidden: set[Key], values: dict[Key, float], own: dic
     return sum(values[p] for p in secret) - max(known.values(), default=0.0)
 
 
+def _agencies(parts: list[Key], hidden: set[Key], values: dict[Key, float],
+              own: dict[Key, dict[str, float]]) -> float:
+    """How many agencies the hidden parts rest on together."""
+    return len({agency for p in parts if p in hidden for agency, part in own.get(p, {}).items() if part})
+
+
 def solve(con: duckdb.DuckDBPyConnection) -> int:
     """Decide every cell of pub_cells (its `hidden` column); returns how many are hidden."""
     cells_found = con.execute("select quarter, family, entity_id, agency_type, categorization, category, value, "
                               "agencies, contributors, dominated from pub_cells").fetchall()
+    families = {f.name: f for f in FAMILIES}
     people = {f.name: f.people for f in FAMILIES}
     problems: dict[tuple[str, str], dict[Key, tuple[float, bool]]] = defaultdict(dict)
+    behind: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)  # agencies behind each place's total
     for q, fam, ent, kind, cz, cat, value, agencies, contributors, dominated in cells_found:
         problems[(q, fam)][(ent, kind, cz, cat)] = (
             float(value), primary(value, agencies, contributors, dominated, people[fam]))
+        behind[(q, fam)][ent] = agencies
     parts: dict[tuple[str, str], dict[Key, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
     for q, fam, agency, region, cz, cat, value in con.execute(
             "select quarter, family, agency_id, region_id, categorization, category, value "
@@ -253,11 +410,15 @@ def solve(con: duckdb.DuckDBPyConnection) -> int:
             parts[(q, fam)][key][agency] = float(value)
     rows = []
     for (q, fam), cells in problems.items():
+        family = families[fam]
         values, alone = {k: v for k, (v, _) in cells.items()}, {k for k, (_, h) in cells.items() if h}
+        if family.partition:
+            alone |= telling(values, behind[(q, fam)])
         if fam in WINDOWED and not q.endswith("Q4"):  # no count of theirs is published: rates need only primary
             chosen = alone
         else:
-            chosen = suppress(values, alone, parts[(q, fam)] if people[fam] else None, KEEP.get(fam, frozenset()))
+            chosen = suppress(values, alone, parts[(q, fam)] if family.people or family.by_agency else None,
+                              KEEP.get(fam, frozenset()), family.by_agency)
         for key in chosen:
             rows.append((q, fam, *key))
     hidden = pl.DataFrame(rows, schema=["quarter", "family", "entity_id", "agency_type", "categorization",
@@ -274,27 +435,39 @@ def solve(con: duckdb.DuckDBPyConnection) -> int:
 
 # --- the pub_* views -------------------------------------------------------------------------------------
 
-COMPONENTS = {
+WORKFORCE_COMPONENTS = {
     "peer_to_clinician_ratio": ("peers", "clinicians"),
     "pct_certified": ("cert", "cert:CERTIFIED_ACTIVE"),
     "supervision_coverage": ("peers", "supervisors:TRAINED"),
     "retention_12m": ("cohort", "cohort:RETAINED", "cohort:LEFT", YEAR_END),
     "billing_sustainability": ("peer_fte_billing", "peer_fte_billing:PAID", "peer_fte_billing:UNPAID"),
 }
+PRACTICE = ("practice", PRACTICE_ROUND)
+"""The practice pillar of a place: at least FEWEST_AGENCIES agencies assessed, in a practice round."""
+COMPONENTS = {**WORKFORCE_COMPONENTS, "practice": PRACTICE}
 """What each integration index component rests on (targets and weights are state policy, always shown)."""
 
 COMPONENT = "=component"
 """Rests on the cells of the row's own component (COMPONENTS)."""
+WORKFORCE = "=workforce"
+"""The workforce pillar: every scored workforce component's cells. A sub-score of 100 or 0 needs them too: on
+the floor -> target -> stretch scale 100 says the billing share is at or beyond the stretch, which bounds the
+peer FTE of agencies that bill nothing to a few FTE (narrower than PROTECTION for a region under 400 peer FTE),
+and 0 says it is at or below the floor, which proves such FTE there (a hidden cell away from 0)."""
 INDEX = "=index"
-"""The integration index, its stage and the workforce pillar: every scored workforce component's cells, except that
-a full billing sub-score (100: the share is at or beyond the stretch) says only that, never the share itself, so it
-needs none; and a practice pillar in the index only where at least FEWEST_AGENCIES agencies were assessed."""
-INDEX_CELLS = tuple(dict.fromkeys(r for refs in COMPONENTS.values() for r in refs if r != YEAR_END))
+"""The integration index, its stage and basis: the workforce pillar's cells, the peer headcount (a stage 'No peer
+workforce' says it is 0) and, where the index scores practice, the practice pillar's."""
+INDEX_CELLS = tuple(dict.fromkeys(r for refs in WORKFORCE_COMPONENTS.values() for r in refs if r != YEAR_END))
 KEEP = {family: frozenset(r.partition(":")[2] for r in INDEX_CELLS if r.partition(":")[0] == family)
         for family in {r.partition(":")[0] for r in INDEX_CELLS}}
 """Per family, the categories ('' = the total) complementary suppression hides last: the index rests on them."""
 WINDOWED = ("leavers_4q", "cohort")
 """Families counted over a rolling window: their counts are published only at YEAR_END."""
+TOTAL = "ALL"
+"""A row whose category column reads this (domain 'ALL') shows its family's total: 'practice:{domain}' is
+'practice' there."""
+RATINGS = ("practice:{domain}", PRACTICE_ROUND)
+PEER_RATINGS = ("practice:{domain}", "practice_peers:{domain}", PRACTICE_ROUND)
 COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
     "kpi_scorecard": {
         "peer_fulltime_count": ("peers:FULLTIME",), "clinician_headcount_count": ("clinicians",),
@@ -307,22 +480,34 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "paid_per_unit_usd": ("amount_paid", "units_adjudicated:PAID"),
         "units_paid_per_peer_fte": ("units_adjudicated:PAID", "peers", "peer_fte_billing"),
     },
-    "kpi_integration_index": {f"{c}_{part}": refs for c, refs in COMPONENTS.items() for part in ("value", "score")}
-    | {"components_scored_count": (INDEX,), "stage_order": (INDEX,), "index_basis": (INDEX,)},
-    "kpi_integration_components": {"component_value": (COMPONENT,), "sub_score": (COMPONENT,), "band": (COMPONENT,)},
+    "kpi_integration_index": {f"{c}_{part}": refs for c, refs in WORKFORCE_COMPONENTS.items()
+                              for part in ("value", "score")}
+    | {"workforce_score": (WORKFORCE,), "components_scored_count": (WORKFORCE,), "practice_score": PRACTICE,
+       "practice_quarter": PRACTICE, "index_score": (INDEX,), "stage": (INDEX,), "stage_order": (INDEX,),
+       "index_basis": (INDEX,)},
+    "kpi_integration_components": {"component_value": (COMPONENT,), "sub_score": (COMPONENT,), "band": (COMPONENT,),
+                                   "practice_quarter": (COMPONENT,)},
     "kpi_workforce_by_role": {"headcount_count": ("peers:{role}",), "fte": ("peers:{role}",),
                               },
     "kpi_certification_status": {"peer_count": ("cert:{status}",)},
     "kpi_separation_reasons": {"separations_count": ("leavers_4q:{separation_reason}", YEAR_END)},
+    "kpi_practice_domains": {"leadership_rating": RATINGS, "combined_score": RATINGS,
+                             "peers_rating": PEER_RATINGS, "peer_voice_gap": PEER_RATINGS},
+    "kpi_action_plan_status": {"actions_open_count": RATINGS, "actions_overdue_count": RATINGS,
+                               "actions_done_count": RATINGS},
+    "kpi_stage_transitions": {"agencies_count": ("transitions:{from_stage_order}>{to_stage_order}",)},
 }
 """Columns published beside the registry's metrics, and the cells each rests on ('family' is its total,
-'family:category' one category, 'family@k' the total k quarters earlier, '{column}' the row's value)."""
+'family:category' one category, 'family@k' the total k quarters earlier, '{column}' the row's value). The
+registry's rests_on are overridden here for the index's columns. Never shown: respondent and item counts,
+counts of agencies with open or overdue actions (counts of agencies with a property, 1 or 2 of which name
+them)."""
 
 KEYS = {  # the columns that identify a row and carry no figure: shown as they are
     "kpi_scorecard": ("level", "entity_id", "entity_name", "region_id", "quarter", "quarter_ordinal", "quarter_start",
                       "quarter_end", "population_count"),
     "kpi_integration_index": ("level", "entity_id", "entity_name", "region_id", "quarter", "quarter_ordinal",
-                              *(f"{c}_target" for c in COMPONENTS)),
+                              *(f"{c}_target" for c in WORKFORCE_COMPONENTS)),
     "kpi_integration_components": ("level", "entity_id", "entity_name", "region_id", "quarter", "quarter_ordinal",
                                    "component", "component_order", "component_label", "pillar", "direction",
                                    "higher_is_better", "floor_value", "target_value", "stretch_value", "weight",
@@ -331,9 +516,56 @@ KEYS = {  # the columns that identify a row and carry no figure: shown as they a
                               "is_peer", "role_order"),
     "kpi_certification_status": ("level", "entity_id", "region_id", "quarter", "role", "status"),
     "kpi_separation_reasons": ("level", "entity_id", "region_id", "quarter", "separation_reason"),
+    "kpi_practice_domains": ("level", "entity_id", "entity_name", "region_id", "quarter", "quarter_ordinal", "domain",
+                             "domain_label", "domain_order"),
+    "kpi_action_plan_status": ("level", "entity_id", "entity_name", "region_id", "quarter", "quarter_ordinal",
+                               "domain"),
+    "kpi_stage_transitions": ("level", "entity_id", "entity_name", "region_id", "quarter", "quarter_ordinal",
+                              "from_quarter", "from_stage", "from_stage_order", "to_stage", "to_stage_order",
+                              "direction"),
 }
-ROWS = {"kpi_certification_status": "v.role = 'ALL'", "kpi_workforce_by_role": "v.agency_type = 'ALL'"}
-AGENCY_COUNTS = {"kpi_scorecard": "agencies_reporting_count", "kpi_workforce_by_role": "agencies_count"}
+ROUNDS = "v.quarter in (select quarter from pub_practice_rounds)"
+ROWS = {"kpi_certification_status": "v.role = 'ALL'", "kpi_workforce_by_role": "v.agency_type = 'ALL'",
+        "kpi_practice_domains": ROUNDS, "kpi_action_plan_status": ROUNDS}
+AGENCY_COUNTS = {"kpi_scorecard": ("agencies_reporting_count",), "kpi_workforce_by_role": ("agencies_count",),
+                 "kpi_practice_domains": ("agencies_assessed_count", "agencies_with_peer_rating_count"),
+                 "kpi_action_plan_status": ("agencies_assessed_count",),
+                 "kpi_integration_index": ("practice_agencies_count",),
+                 "kpi_integration_components": ("practice_agencies_count",)}
+"""Counts of agencies, shown where at least FEWEST_AGENCIES."""
+SOURCES = {"kpi_stage_transitions": "pub_stage_grid"}
+"""Views whose pub_* twin is read from a grid with every row (the KPI view has only the non-zero ones, and a
+missing row would tell a hidden count is 0)."""
+
+PRACTICE_ROUNDS = """
+create or replace view pub_practice_rounds as
+with due as (
+    select unnest(regexp_split_to_array(upper(trim(coalesce((select max(value) from policy
+        where setting = '{setting}' and trim(value) <> ''), '{default}'))), '[\\s,;]+')) as due
+)
+select quarter from dim_quarter
+where right(quarter, 2) in (select due from due)
+    and 'Q' || cast((cast(right(quarter, 1) as integer) + 2) % 4 + 1 as varchar) not in (select due from due)
+"""
+
+STAGE_GRID = """
+create or replace view pub_stage_grid as
+with stages (stage_order, stage) as (values {stages}),
+places as (select distinct quarter, level, entity_id from pub_cells where family = 'transitions')
+select p.level, p.entity_id, e.entity_name, e.region_id, cast(null as varchar) as agency_id, q.quarter,
+    q.quarter_ordinal, b.quarter as from_quarter, f.stage as from_stage, f.stage_order as from_stage_order,
+    t.stage as to_stage, t.stage_order as to_stage_order,
+    case when t.stage_order > f.stage_order then 'up' when t.stage_order < f.stage_order then 'down' else 'same' end
+        as direction,
+    cast(c.value as bigint) as agencies_count
+from places p
+join dim_quarter q on q.quarter = p.quarter
+join dim_quarter b on b.quarter_ordinal = q.quarter_ordinal - 4
+cross join stages f cross join stages t
+left join pub_cells c on c.quarter = p.quarter and c.family = 'transitions' and c.entity_id = p.entity_id
+    and c.categorization = 'stage' and c.category = cast(f.stage_order as varchar) || '>' || cast(t.stage_order as varchar)
+left join dim_entity e on e.level = p.level and e.entity_id = p.entity_id
+"""
 
 SHOWN_REFS = """
 create or replace view pub_shown_refs as
@@ -352,32 +584,41 @@ select quarter, level, entity_id, agency_type, list(ref) as refs from (
     where s.categorization = ''
     union all
     select distinct quarter, level, entity_id, agency_type, '{year_end}' from shown where quarter like '%-Q4'
+    union all
+    select distinct quarter, level, entity_id, agency_type, '{round}' from shown
+    where quarter in (select quarter from pub_practice_rounds)
 ) group by all
 """
 
 
 def _ref_sql(ref: str) -> str:
-    """A cell reference as SQL: fixed text, or text built from the row's column named in braces."""
-    head, brace, rest = ref.partition("{")
-    if not brace:
-        return "'" + ref.replace("'", "''") + "'"
-    column = rest.split("}", 1)[0]
-    return f"'{head}' || v.{column}" if head else f"v.{column}"
+    """A cell reference as SQL: fixed text, or text built from the row's columns named in braces ('family:{c}'
+    is the family's total where the row's c reads TOTAL)."""
+    pieces = re.split(r"\{(\w+)\}", ref)
+    if len(pieces) == 3 and pieces[0].endswith(":") and not pieces[2]:
+        family, column = pieces[0][:-1], pieces[1]
+        return f"case when v.{column} = '{TOTAL}' then '{family}' else '{pieces[0]}' || v.{column} end"
+    sql = [f"cast(v.{p} as varchar)" if i % 2 else "'" + p.replace("'", "''") + "'"
+           for i, p in enumerate(pieces) if i % 2 or p]
+    return " || ".join(sql)
 
 
 def _ok(refs: tuple[str, ...]) -> str:
     """SQL that is true where every cell in `refs` is shown for the row `v` (its shown cells: `s.refs`)."""
-    has = "list_has_all(coalesce(s.refs, []), [{}])".format
-    plain = [r for r in refs if not r.startswith("=")]
-    parts = [has(", ".join(map(_ref_sql, plain)))] if plain else []
+    def has(cells: tuple[str, ...]) -> str:
+        return "list_has_all(coalesce(s.refs, []), [{}])".format(", ".join(map(_ref_sql, cells)))
+
+    plain = tuple(r for r in refs if not r.startswith("="))
+    parts = [has(plain)] if plain else []
     if COMPONENT in refs:
-        cases = " ".join(f"when '{c}' then {has(', '.join(map(_ref_sql, r)))}" for c, r in COMPONENTS.items())
+        cases = " ".join(f"when '{c}' then {has(r)}" for c, r in COMPONENTS.items())
         parts.append(f"case v.component {cases} else false end")
+    if WORKFORCE in refs or INDEX in refs:
+        for component, cells in WORKFORCE_COMPONENTS.items():
+            parts.append(f"(v.{component}_value is null or {has(cells)})")
     if INDEX in refs:
-        for component, cells in COMPONENTS.items():
-            full = " or v.billing_sustainability_score >= 100" if component == "billing_sustainability" else ""
-            parts.append(f"(v.{component}_value is null{full} or {has(', '.join(map(_ref_sql, cells)))})")
-        parts.append(f"(v.practice_score is null or v.practice_agencies_count >= {FEWEST_AGENCIES})")
+        parts.append(has(("peers",)))
+        parts.append(f"(v.practice_score is null or {has(PRACTICE)})")
     return "(" + " and ".join(parts) + ")"
 
 
@@ -392,16 +633,17 @@ def published(view: str) -> dict[str, tuple[str, ...]]:
 def view_sql(con: duckdb.DuckDBPyConnection, view: str) -> str:
     """pub_<name> for kpi_<name>: its state and region rows, each measure null where a cell it rests on is
     hidden (or unknown), and `suppressed` naming those measures. Columns declared nowhere are always null."""
+    source = SOURCES.get(view, view)
     columns = [r[0] for r in con.execute(
         "select column_name from information_schema.columns where table_name = ? order by ordinal_position",
         [view]).fetchall()]
-    keys, rules, agency_count = KEYS[view], published(view), AGENCY_COUNTS.get(view)
+    keys, rules, agency_counts = KEYS[view], published(view), AGENCY_COUNTS.get(view, ())
     typed = "v.agency_type" if "agency_type" in columns else "'ALL'"
     select, hidden = [], []
     for column in columns:
         if column in keys:
             select.append(f"v.{column}")
-        elif column == agency_count:
+        elif column in agency_counts:
             select.append(f"case when v.{column} >= {FEWEST_AGENCIES} then v.{column} end as {column}")
         elif column in rules:
             ok = _ok(rules[column])
@@ -413,7 +655,7 @@ def view_sql(con: duckdb.DuckDBPyConnection, view: str) -> str:
     rows = " and ".join(filter(None, ["v.level in ('state', 'region')", ROWS.get(view)]))
     name = "pub_" + view.removeprefix("kpi_")
     return (f"create or replace view {name} as select {', '.join(select)}, {names} as suppressed "
-            f"from {view} v left join pub_shown_refs s on s.quarter = v.quarter and s.level = v.level "
+            f"from {source} v left join pub_shown_refs s on s.quarter = v.quarter and s.level = v.level "
             f"and s.entity_id = v.entity_id and s.agency_type = {typed} where {rows}")
 
 
@@ -431,9 +673,14 @@ def protect(con: duckdb.DuckDBPyConnection) -> int:
 def refresh(con: duckdb.DuckDBPyConnection) -> int:
     """Rebuild the layer from the current KPI views (inside the caller's transaction); returns the number of
     hidden cells."""
-    con.execute(AGENCY_CELLS)
+    from pipelines.compliance import DUE_QUARTERS
+
+    setting, default = DUE_QUARTERS["practices"]
+    con.execute(PRACTICE_ROUNDS.format(setting=setting, default=default))
+    con.execute(AGENCY_CELLS.format(stages=len(STAGES)))
     hidden = protect(con)
-    con.execute(SHOWN_REFS.format(year_end=YEAR_END))
+    con.execute(SHOWN_REFS.format(year_end=YEAR_END, round=PRACTICE_ROUND))
+    con.execute(STAGE_GRID.format(stages=", ".join(f"({order}, '{name}')" for order, name in STAGES)))
     for view in KEYS:
         con.execute(view_sql(con, view))
     return hidden
@@ -448,6 +695,10 @@ def descriptions() -> dict[str, str]:
                      "could see, with its value, agencies, non-zero contributors and whether it is hidden.",
         "pub_shown_refs": "Protected layer: per quarter and place, the cells shown (as 'family' or "
                           "'family:category'), which the pub_* views test their measures against.",
+        "pub_practice_rounds": "Protected layer: the quarters for which practice figures are published (due "
+                               "quarters of the self-assessment whose quarter before is not one).",
+        "pub_stage_grid": "Protected layer: every place x quarter x stage a year before x stage now with its count "
+                          "of agencies (0 included), before suppression; state staff only.",
     }
     for view in KEYS:
         found["pub_" + view.removeprefix("kpi_")] = (
