@@ -110,6 +110,23 @@ def heatmap(frame: pl.DataFrame, x: str, y: str, value: str, title: str, subtitl
             .properties(height=alt.Step(row_px)))  # a band per row: a fixed height squeezed rows and hid labels
 
 
+def matrix(frame: pl.DataFrame, x: str, y: str, value: str, order: list[str], title: str, subtitle: str,
+           x_title: str, y_title: str) -> alt.LayerChart:
+    """A from x to table of counts: cells shaded by the count, the count written in each, both axes in `order`."""
+    base = _titled(frame, title, subtitle).encode(
+        x=alt.X(f"{x}:N", title=x_title, sort=order, scale=alt.Scale(domain=order),
+                axis=alt.Axis(labelAngle=0, orient="top", labelLimit=200)),
+        y=alt.Y(f"{y}:N", title=y_title, sort=order, scale=alt.Scale(domain=order), axis=alt.Axis(labelLimit=200)))
+    cells = base.mark_rect(stroke="white").encode(
+        color=alt.Color(f"{value}:Q", legend=None, scale=alt.Scale(scheme="blues")),
+        tooltip=[alt.Tooltip(f"{y}:N", title=y_title), alt.Tooltip(f"{x}:N", title=x_title),
+                 alt.Tooltip(f"{value}:Q", title="Agencies", format=",.0f")])
+    counts = base.mark_text(fontSize=14).encode(
+        text=alt.Text(f"{value}:Q", format=",.0f"),
+        color=alt.condition(f"datum[{value!r}] > 20", alt.value("white"), alt.value("#222")))
+    return alt.layer(cells, counts).properties(height=alt.Step(48))
+
+
 def small_multiples(frame: pl.DataFrame, x: str, y: str, facet: str, title: str, subtitle: str, y_title: str,
                     y_format: str = ",.1f", columns: int = 3, target: Target | None = None) -> alt.FacetChart:
     """One small trend line per `facet` value, sharing the y scale so panels compare; the state's target as a
@@ -198,13 +215,21 @@ def ranked(frame: pl.DataFrame, category: str, value: str, key_field: str, focus
 
 
 def grouped(frame: pl.DataFrame, category: str, value: str, group: str, title: str, subtitle: str,
-            value_title: str) -> alt.Chart:
-    """Bars side by side per category, one colour per group, in the frame's order."""
-    return (_titled(frame, title, subtitle).mark_bar()
-            .encode(x=alt.X(f"{category}:N", title=None, sort=None, axis=alt.Axis(labelAngle=0)),
-                    xOffset=alt.XOffset(f"{group}:N"),
-                    y=alt.Y(f"{value}:Q", title=value_title),
-                    color=alt.Color(f"{group}:N", title=None),
-                    tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{group}:N"),
-                             alt.Tooltip(f"{value}:Q", title=value_title, format=".1f")])
-            .properties(height=360))
+            value_title: str, horizontal: bool = False, colours: dict[str, str] | None = None) -> alt.Chart:
+    """Bars side by side per category, one colour per group, in the frame's order (`horizontal`: categories
+    down the side, for long labels)."""
+    scale = alt.Scale(domain=list(colours), range=list(colours.values())) if colours else alt.Undefined
+    across = alt.X(f"{category}:N", title=None, sort=None, axis=alt.Axis(labelAngle=0))
+    amount = alt.Y(f"{value}:Q", title=value_title)
+    enc = {"x": across, "xOffset": alt.XOffset(f"{group}:N", sort=list(colours) if colours else None),
+           "y": amount}
+    if horizontal:
+        enc = {"y": alt.Y(f"{category}:N", title=None, sort=None, axis=alt.Axis(labelLimit=260)),
+               "yOffset": alt.YOffset(f"{group}:N", sort=list(colours) if colours else None),
+               "x": alt.X(f"{value}:Q", title=value_title)}
+    chart = (_titled(frame, title, subtitle).mark_bar()
+             .encode(**enc, color=alt.Color(f"{group}:N", title=None, scale=scale),
+                     tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{group}:N"),
+                              alt.Tooltip(f"{value}:Q", title=value_title, format=".1f")]))
+    groups = frame[group].n_unique() if frame.height else 1
+    return chart.properties(height=alt.Step(max(8, 36 // groups)) if horizontal else 360)

@@ -16,14 +16,20 @@ OWNER_LABELS = {"EXECUTIVE": "Executive", "PROGRAM_DIRECTOR": "Program director"
                 "CLINICAL_DIRECTOR": "Clinical director", "HR": "Human resources",
                 "PEER_SUPERVISOR": "Peer supervisor", "PEER_STAFF": "Peer staff", "OTHER": "Other"}
 STATUS_LABELS = {"PLANNED": "Planned", "IN_PROGRESS": "In progress", "DONE": "Done"}
-RATERS = {"leadership": "Leadership", "peers": "Peer staff", "region_leadership": "Region: leadership",
-          "region_peers": "Region: peer staff"}
+RATERS = {"leadership": "Agency leaders", "peers": "Agency peers", "region_leadership": "Region leaders",
+          "region_peers": "Region peers"}
+ACTION_COLOURS = {"Open": "#0072B2", "Overdue (of open)": "#D55E00", "Done": "#009E73"}
 GAP_WORTH_A_LOOK = 1.5
 """A domain where leaders rate 1.5 points or more above peers: leaders see what peers do not."""
 
 
 def _marks() -> str:
     return ", v.suppressed" if restricted() else ""
+
+
+def _labels() -> str:
+    """A CTE `labels` (domain, domain_label, domain_order), from the one place the domains are named."""
+    return f"labels as (select distinct domain, domain_label, domain_order from {view('kpi_practice_domains')})"
 
 
 def latest_assessment(f: Filters) -> str | None:
@@ -40,7 +46,7 @@ def domains_by_region(quarter: str) -> pl.DataFrame:
         "select v.entity_name as place, v.level, v.domain, v.domain_label, v.leadership_rating, v.peers_rating, "
         f"v.peer_voice_gap, v.agencies_assessed_count{_marks()} from {view('kpi_practice_domains')} v "
         "where v.level in ('state', 'region') and v.quarter = ? and v.domain <> 'ALL' "
-        "order by v.level desc, v.entity_id", [quarter])
+        "order by v.domain_order, v.level desc, v.entity_id", [quarter])
 
 
 def ratings_long(domains: pl.DataFrame) -> pl.DataFrame:
@@ -80,18 +86,21 @@ def action_status(f: Filters, quarter: str) -> pl.DataFrame:
     """Open, overdue and done actions per domain for the chosen place (latest assessments as of the quarter)."""
     where, params = f.entity("v.")
     return query(
-        "select v.domain, v.domain_label, v.actions_open_count, v.actions_overdue_count, v.actions_done_count, "
+        f"with {_labels()} select v.domain, coalesce(l.domain_label, v.domain) as domain_label, v.actions_open_count, "
+        "v.actions_overdue_count, v.actions_done_count, "
         f"v.agencies_with_open_actions_count{_marks()} from {view('kpi_action_plan_status')} v "
-        f"where {where} and v.quarter = ? order by v.domain = 'ALL' desc, v.domain", [*params, quarter])
+        f"left join labels l using (domain) where {where} and v.quarter = ? "
+        "order by v.domain = 'ALL' desc, l.domain_order", [*params, quarter])
 
 
 def overdue_actions(f: Filters) -> pl.DataFrame:
     """Every overdue action of the agencies the viewer may see, most overdue first, with its owner."""
     where, params = f.agencies("a.")
     return query(
-        "select p.agency_id, p.agency_name as agency, p.region_id, p.practice_code as practice, p.domain, "
-        "p.action_status as status, p.action_owner as owner, p.action_due_quarter as due, "
+        f"with {_labels()} select p.agency_id, p.agency_name as agency, p.region_id, p.practice_code as practice, "
+        "l.domain_label as domain, p.action_status as status, p.action_owner as owner, p.action_due_quarter as due, "
         "p.quarters_overdue, p.quarter as assessed_in from kpi_action_plans p join agencies a using (agency_id) "
+        "left join labels l using (domain) "
         f"where p.is_latest and p.is_overdue and {where} order by p.quarters_overdue desc, p.agency_id, "
         "p.practice_code", params).with_columns(
         pl.col("status").replace(STATUS_LABELS), pl.col("owner").replace(OWNER_LABELS))
@@ -143,16 +152,16 @@ def agency_practices(agency_id: str, region_id: str) -> pl.DataFrame:
         "round(o.peers_rating, 1) as peers, round(r.leadership_rating, 1) as region_leadership, "
         f"round(r.peers_rating, 1) as region_peers from own o left join {view('kpi_practice_domains')} r "
         "on r.level = 'region' and r.entity_id = ? and r.quarter = o.quarter and r.domain = o.domain "
-        "order by o.domain", [agency_id, agency_id, region_id])
+        "order by o.domain_order", [agency_id, agency_id, region_id])
 
 
 def agency_actions(agency_id: str) -> pl.DataFrame:
     """The agency's actions from its latest assessment, overdue first."""
     return query(
-        "select practice_code as practice, domain, action_status as status, action_owner as owner, "
-        "action_due_quarter as due, is_overdue as overdue, quarter as assessed_in from kpi_action_plans "
-        "where agency_id = ? and is_latest order by is_overdue desc, is_open desc, action_due_quarter, "
-        "practice_code", [agency_id]).with_columns(
+        f"with {_labels()} select p.practice_code as practice, l.domain_label as domain, p.action_status as status, "
+        "p.action_owner as owner, p.action_due_quarter as due, p.is_overdue as overdue, p.quarter as assessed_in "
+        "from kpi_action_plans p left join labels l using (domain) where p.agency_id = ? and p.is_latest "
+        "order by p.is_overdue desc, p.is_open desc, p.action_due_quarter, p.practice_code", [agency_id]).with_columns(
         pl.col("status").replace(STATUS_LABELS), pl.col("owner").replace(OWNER_LABELS))
 
 

@@ -96,7 +96,8 @@ else:
         widgets.chart(charts.grouped(sides, "domain", "rating", "rater",
                                      f"Practice ratings (0-4) against {info['region_name']}, {assessed}",
                                      "Leadership and peer staff, the agency beside its region's mean",
-                                     "Mean rating (0-4)"), sides, f"{agency_id}-practices-vs-region", as_of)
+                                     "Mean rating (0-4)", horizontal=True), sides,
+                      f"{agency_id}-practices-vs-region", as_of)
     with right:
         stages = integration.agency_stages(agency_id)
         widgets.table(stages, f"{agency_id}-stage-history",

@@ -26,16 +26,16 @@ else:
     matrix = integration.transitions(f, moved_in)
     up, down = integration.moved(matrix)
     a, b, c = st.columns(3)
-    a.metric(f"Agencies that moved up a stage, {moved_in} vs a year before", "suppressed" if up is None else up,
-             border=True)
-    b.metric(f"Agencies that moved down a stage, {moved_in} vs a year before",
-             "suppressed" if down is None else down, border=True)
+    a.metric("Moved up a stage", widgets.count_text(up), border=True,
+             help=f"Agencies in a higher stage in {moved_in} than a year before")
+    b.metric("Moved down a stage", widgets.count_text(down), border=True,
+             help=f"Agencies in a lower stage in {moved_in} than a year before")
     c.metric("Agencies compared", int(matrix["agencies_count"].sum() or 0), border=True,
              help="Agencies with a stage in both quarters (No peer workforce included)")
-    widgets.chart(charts.heatmap(matrix, "to_stage", "from_stage", "agencies_count",
-                                 f"Agencies by stage a year before (rows) and in {moved_in} (columns)",
-                                 f"{f.place} · the diagonal stayed put; above it moved up", "Agencies", ",.0f",
-                                 scheme="blues", x_title=f"Stage in {moved_in}", row_px=44),
+    widgets.chart(charts.matrix(matrix, "to_stage", "from_stage", "agencies_count", list(integration.STAGE_ORDER),
+                                f"Agencies by stage a year before and in {moved_in}",
+                                f"{f.place} · the diagonal stayed in its stage; right of it moved up",
+                                f"Stage in {moved_in}", "Stage a year before"),
                   matrix, "stage-transitions", as_of)
     if disclosure.restricted() and not f.scope:
         disclosure.state_only("Which agencies moved", own_agency=True)
@@ -50,7 +50,7 @@ left, right = st.columns(2)
 for column, rater in ((left, "Leadership"), (right, "Peer staff")):
     with column:
         shown = long.filter(pl.col("rater") == rater)
-        widgets.chart(charts.heatmap(shown, "domain_label", "place", "rating",
+        widgets.chart(charts.heatmap(shown, "place", "domain_label", "rating",
                                      f"{rater} ratings (0-4) by domain and region, {assessed}",
                                      "0 not in place · 2 started · 4 fully in place and sustained",
                                      "Mean rating", ".1f", scheme="viridis", value_domain=(0, 4)),
@@ -65,7 +65,8 @@ sides = (mine.select("domain_label", "leadership_rating", "peers_rating")
 widgets.chart(charts.grouped(sides, "domain_label", "rating", "rater",
                              f"Leadership and peer staff ratings by domain, {f.place}, {assessed}",
                              f"A gap of {integration.GAP_WORTH_A_LOOK} points or more is worth a look: leaders see "
-                             "what peers do not", "Mean rating (0-4)"), sides, "peer-voice-gap", as_of)
+                             "what peers do not", "Mean rating (0-4)", horizontal=True),
+              sides, "peer-voice-gap", as_of)
 if disclosure.restricted() and not f.scope:
     disclosure.state_only("Agencies with a peer-voice gap", own_agency=True)
 else:
@@ -97,7 +98,8 @@ else:
                                                           "actions_overdue_count": "Overdue (of open)",
                                                           "actions_done_count": "Done"})))
     widgets.chart(charts.grouped(bars, "domain_label", "actions", "state", f"Actions by domain, {f.place}",
-                                 f"Latest self-assessment of each agency as of {assessed}", "Actions"),
+                                 f"Latest self-assessment of each agency as of {assessed}", "Actions",
+                                 horizontal=True, colours=integration.ACTION_COLOURS),
                   bars, "action-plans-by-domain", as_of)
 if disclosure.restricted() and not f.scope:
     disclosure.state_only("The overdue actions and their owners", own_agency=True)
