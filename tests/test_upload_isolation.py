@@ -33,7 +33,8 @@ USER = "submitter@fairstead.example"  # the demo's agency submitter, for AG0042 
 OWN = "AG0101"
 QUARTER = "2026-Q3"
 VICTIM = {"headcount": "AG0003", "certification": "AG0003", "billing": "AG0003",
-          "retention": "AG0073"}  # AG0073 closed on 2025-06-30: its active dates are its figures
+          "retention": "AG0073",  # AG0073 closed on 2025-06-30: its active dates are its figures
+          "practices": "AG0003"}
 NOT_FILED = "AG0080"  # has filed nothing for 2026-Q3: its compliance cells are 'missing'
 KINDS = list(VICTIM)
 PEERS = "(" + ", ".join(f"'{r}'" for r in PEER_ROLES) + ")"
@@ -53,6 +54,13 @@ def warehouse_rows(con, kind: str, agency: str, quarter: str) -> list[list]:
 
 def probe_rows(con, kind: str) -> list[list]:
     """Another agency's real rows, changed so that checking them against its data quotes its figures."""
+    if kind == "practices":  # a full assessment claiming more peer respondents than the agency has peers
+        peers, = con.execute(f"select sum(headcount) from headcount where agency_id = ? and quarter = '{QUARTER}' "
+                             f"and role in {PEERS}", [VICTIM[kind]]).fetchall()[0]
+        codes = con.execute("select practice_code from integration_practices p, agencies a where a.agency_id = ? "
+                            "and (p.applies_to = 'ALL' or a.serves_children) order by practice_code",
+                            [VICTIM[kind]]).fetchall()
+        return [[VICTIM[kind], QUARTER, code, 2, 2, peers + 7, "NONE", None, None] for code, in codes]
     if kind == "retention":  # the closed agency's last events, moved to a quarter it was not active in
         return [[*r[:1], QUARTER, *r[2:]] for r in warehouse_rows(con, kind, VICTIM[kind], "2025-Q2")]
     rows = warehouse_rows(con, kind, VICTIM[kind], QUARTER)
@@ -75,7 +83,7 @@ def figures(con, kind: str, rows: list[list]) -> set:
         hires, separations = one(f"select count(*) filter (where event = 'HIRE'), count(*) filter (where event = "
                                  f"'SEPARATION') from retention where agency_id = ? and quarter = '{QUARTER}'")
         return {float(prior), float(hires), float(separations), float(prior + hires - separations)}
-    if kind == "certification":
+    if kind in ("certification", "practices"):
         peers, = one(f"select sum(headcount) from headcount where agency_id = ? and quarter = '{QUARTER}' "
                      f"and role in {PEERS}")
         return {float(peers)}
@@ -329,7 +337,10 @@ def test_page_probe_of_other_agencies_shows_no_figure_and_records_only_under_our
     not_filed = to_csv(kind, [[NOT_FILED, *r[1:]] for r in rows])  # an agency whose cells say 'missing'
     wh.close()
     before = snapshot_of(demo_env)
-    assert before["grid"][(NOT_FILED, QUARTER, kind)][0] == "missing"
+    if kind in compliance.DUE_QUARTERS:  # the self-assessment is not due in QUARTER: the grid has no cell for it
+        assert (NOT_FILED, QUARTER, kind) not in before["grid"]
+    else:
+        assert before["grid"][(NOT_FILED, QUARTER, kind)][0] == "missing"
 
     at = choose_and_upload(upload_page_as_submitter(), f"{kind}-probe.csv", probe)
     assert_refused_without_figures(at, len(rows), quoted, leaked, csv_downloads)
