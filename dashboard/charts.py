@@ -113,7 +113,7 @@ def heatmap(frame: pl.DataFrame, x: str, y: str, value: str, title: str, subtitl
 def matrix(frame: pl.DataFrame, x: str, y: str, value: str, order: list[str], title: str, subtitle: str,
            x_title: str, y_title: str) -> alt.LayerChart:
     """A from x to table of counts: cells shaded by the count, the count written in each, both axes in `order`."""
-    base = _titled(frame, title, subtitle).encode(
+    base = alt.Chart(frame.to_pandas()).encode(
         x=alt.X(f"{x}:N", title=x_title, sort=order, scale=alt.Scale(domain=order),
                 axis=alt.Axis(labelAngle=0, orient="top", labelLimit=200)),
         y=alt.Y(f"{y}:N", title=y_title, sort=order, scale=alt.Scale(domain=order), axis=alt.Axis(labelLimit=200)))
@@ -124,7 +124,8 @@ def matrix(frame: pl.DataFrame, x: str, y: str, value: str, order: list[str], ti
     counts = base.mark_text(fontSize=14).encode(
         text=alt.Text(f"{value}:Q", format=",.0f"),
         color=alt.condition(f"datum[{value!r}] > 20", alt.value("white"), alt.value("#222")))
-    return alt.layer(cells, counts).properties(height=alt.Step(48))
+    return alt.layer(cells, counts, title=alt.TitleParams(title, subtitle=subtitle)).properties(
+        height=alt.Step(48))
 
 
 def small_multiples(frame: pl.DataFrame, x: str, y: str, facet: str, title: str, subtitle: str, y_title: str,

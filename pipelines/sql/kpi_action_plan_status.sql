@@ -1,7 +1,8 @@
 -- kpi_action_plan_status: action plans per level x entity x assessment quarter x domain (domain 'ALL' =
 -- every item). Quarters are those in which some agency assessed; each agency counts with its latest
 -- assessment as of the quarter (in it or before). An open action (PLANNED, IN_PROGRESS) is overdue when its
--- due quarter ended before the earlier of the as-of date and the close of the quarter.
+-- due quarter ended before the close of the quarter (as the assessment stood then) or, for the latest assessment
+-- quarter, before the as-of date (today's count, as kpi_action_plans.is_overdue says).
 create or replace view kpi_action_plan_status as
 with assessments as (
     select distinct agency_id, region_id, quarter_ordinal
@@ -10,9 +11,11 @@ with assessments as (
 ),
 
 assessment_quarters as (
-    select distinct p.quarter, p.quarter_ordinal, p.quarter_end
-    from stg_practices as p
-    where p.quarter_ordinal is not null
+    select quarter, quarter_ordinal, quarter_end,
+           lead(quarter_end) over (order by quarter_ordinal) as next_quarter_end
+    from (select distinct p.quarter, p.quarter_ordinal, p.quarter_end
+          from stg_practices as p
+          where p.quarter_ordinal is not null)
 ),
 
 latest_as_of as (
@@ -20,12 +23,13 @@ latest_as_of as (
         q.quarter,
         q.quarter_ordinal,
         q.quarter_end,
+        q.next_quarter_end,
         a.agency_id,
         a.region_id,
         max(a.quarter_ordinal) as practice_ordinal
     from assessment_quarters as q
     inner join assessments as a on a.quarter_ordinal <= q.quarter_ordinal
-    group by q.quarter, q.quarter_ordinal, q.quarter_end, a.agency_id, a.region_id
+    group by q.quarter, q.quarter_ordinal, q.quarter_end, q.next_quarter_end, a.agency_id, a.region_id
 ),
 
 items as (
@@ -39,7 +43,9 @@ items as (
         p.action_status = 'DONE' as is_done,
         coalesce(
             p.action_status in ('PLANNED', 'IN_PROGRESS')
-            and p.action_due_end < least(d.as_of_date, w.quarter_end + 1),
+            and p.action_due_end < least(d.as_of_date,
+                                         case when w.next_quarter_end is null then d.as_of_date
+                                              else w.quarter_end + 1 end),
             false
         ) as is_overdue
     from latest_as_of as w
