@@ -15,7 +15,7 @@ from tests.test_app import APP, chart_data, facts, snapshot
 
 PLACES = ["R1", "R2", "R3", "R4", "R5", None]  # None: statewide
 LATEST = "2026-Q3"
-PUBLIC_PAGES = ("overview", "regions", "certification", "retention", "billing")
+PUBLIC_PAGES = ("overview", "integration", "regions", "certification", "retention", "billing")
 AGENCY_USER = "submitter@fairstead.example"  # reports for AG0042 and AG0101
 
 
@@ -126,9 +126,12 @@ def test_agency_profile_compares_with_the_layer_and_hides_what_subtraction_would
 
 
 SOURCES = re.compile(r"\b(?:from|join)\s+(\w+)", re.IGNORECASE)
-REFERENCE = {"dim_quarter", "dim_entity", "dim_as_of", "dim_role", "regions", "agencies", "user_roles"}
+CTES = re.compile(r"(?:\bwith|,)\s+(\w+)\s+as\s*\(", re.IGNORECASE)
+REFERENCE = {"dim_quarter", "dim_entity", "dim_as_of", "dim_role", "regions", "agencies", "user_roles", "targets",
+             "integration_practices"}
 LAYER = {"pub_scorecard", "pub_integration_index", "pub_integration_components", "pub_workforce_by_role",
-         "pub_certification_status", "pub_separation_reasons"}
+         "pub_certification_status", "pub_separation_reasons", "pub_practice_domains", "pub_action_plan_status",
+         "pub_stage_transitions"}
 
 
 def test_public_pages_read_only_the_protected_layer(demo_env, monkeypatch):
@@ -148,6 +151,35 @@ def test_public_pages_read_only_the_protected_layer(demo_env, monkeypatch):
         for params in ({}, {"region": "R3", "type": "RCO"}, {"from": "2024-Q1", "to": "2025-Q2", "region": "R5"}):
             demo_as("", page, **params)
     assert len(seen) > 30
-    read = {m.group(1).lower() for sql in seen for m in SOURCES.finditer(re.sub(r"'[^']*'", "''", sql))}
+    read = set()
+    for sql in seen:
+        sql = re.sub(r"'[^']*'", "''", sql)
+        read |= {m.group(1).lower() for m in SOURCES.finditer(sql)} - {m.group(1).lower() for m in CTES.finditer(sql)}
     assert read - REFERENCE - LAYER == set()
     assert LAYER <= read
+
+
+@pytest.mark.parametrize("principal", ["", AGENCY_USER])
+def test_stage_matrix_shows_exactly_the_protected_layer(demo_env, principal):
+    """The integration page's from x to matrix: every count the layer hides (1 or 2 agencies, a place's all but
+    one, and their complements) is missing from the chart and its CSV, and every count shown is the true one."""
+    db = snapshot(demo_env)
+    stages = {"No peer workforce": 0, "Emerging": 1, "Developing": 2, "Integrated": 3}
+    cells = {(q, e, c): (v, h) for q, e, c, v, h in facts(db, "select quarter, entity_id, category, value, hidden "
+                                                            "from pub_cells where family = 'transitions' and "
+                                                            "categorization = 'stage'")}
+    assert any(h for v, h in cells.values()) and any(1 <= v <= 2 for v, h in cells.values())
+    checked = 0
+    for region in PLACES:
+        at = demo_as(principal, "integration", **({"region": region} if region else {}))
+        quarter = facts(db, "select max(quarter) from pub_stage_transitions")[0][0]
+        matrix = chart_titled(at, f"Agencies by stage a year before and in {quarter}")
+        for row in matrix.iter_rows(named=True):
+            value, hidden = cells[(quarter, region or "STATE",
+                                   f"{stages[row['from_stage']]}>{stages[row['to_stage']]}")]
+            if hidden:
+                assert row["agencies_count"] is None and "agencies_count" in row["suppressed"]
+            else:
+                assert row["agencies_count"] == value
+            checked += 1
+    assert checked >= 6 * 16
