@@ -248,8 +248,8 @@ def main(path: str = "data/published/warehouse.duckdb") -> int:
     biggest = largest_agencies(con)
     result = audit(con, (None, *biggest))
     print(f"{result.audited} hidden cells audited (the public, and agencies {', '.join(biggest)}); narrowest "
-          f"interval {result.narrowest:.1f}; {len(result.exposures)} exposed; {len(result.inconsistent)} figures "
-          "inconsistent with the layer")
+          f"interval {result.narrowest:.1f} (counts of agencies: {result.narrowest_agencies:.1f}); "
+          f"{len(result.exposures)} exposed; {len(result.inconsistent)} figures inconsistent with the layer")
     for e in [*result.exposures, *result.inconsistent][:20]:
         print(f"  {e}")
     return 1 if result.exposures or result.inconsistent else 0
