@@ -563,7 +563,8 @@ join dim_quarter q on q.quarter = p.quarter
 join dim_quarter b on b.quarter_ordinal = q.quarter_ordinal - 4
 cross join stages f cross join stages t
 left join pub_cells c on c.quarter = p.quarter and c.family = 'transitions' and c.entity_id = p.entity_id
-    and c.categorization = 'stage' and c.category = cast(f.stage_order as varchar) || '>' || cast(t.stage_order as varchar)
+    and c.categorization = 'stage'
+    and c.category = cast(f.stage_order as varchar) || '>' || cast(t.stage_order as varchar)
 left join dim_entity e on e.level = p.level and e.entity_id = p.entity_id
 """
 
