@@ -137,7 +137,7 @@ def movers(f: Filters, quarter: str) -> pl.DataFrame:
         "select v.entity_id as agency_id, v.entity_name as agency, a.region_id, v.from_stage, v.to_stage, "
         "v.direction from kpi_stage_transitions v join agencies a on a.agency_id = v.entity_id "
         f"where v.level = 'agency' and v.quarter = ? and v.direction <> 'same' and {where} "
-        "order by v.direction desc, v.entity_id", [quarter, *params])
+        "order by v.direction = 'down' desc, v.entity_id", [quarter, *params])
 
 
 # --- one agency -------------------------------------------------------------------------------------

@@ -183,3 +183,85 @@ def test_every_legend_entry_lies_inside_its_chart(page, app_url):
             assert edge["x"] + edge["width"] <= box["x"] + box["width"] + 1, (i, label.text_content())
             checked.add(label.text_content())
     assert set(FUNDING) <= checked
+
+
+def _grid_text(page, has_column: str) -> list[str]:
+    """The cells a data grid shows (its accessible cells), for the grid whose header names `has_column`."""
+    grid = page.locator('[data-testid="stDataFrame"]:visible').filter(
+        has=page.locator('[role="columnheader"]', has_text=has_column))
+    grid.first.locator('[role="gridcell"]').first.wait_for(state="attached", timeout=30_000)  # drawn off-screen
+    return grid.first.locator('[role="gridcell"]').all_text_contents()
+
+
+def _story_facts(db) -> dict:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        one = lambda sql: con.execute(sql).fetchall()  # noqa: E731
+        return {
+            "spike": {a for (a,) in one("select agency_id from kpi_denial_spikes where is_spike")},
+            "silent_rco": {a for (a,) in one("select agency_id from kpi_agency_quarter where quarter = '2026-Q3' "
+                                             "and agency_type = 'RCO' and has_peers and bills_nothing")},
+            "down": {a for (a,) in one("select entity_id from kpi_stage_transitions where level = 'agency' and "
+                                       "quarter = '2026-Q3' and direction = 'down'")},
+            "gap": {a for (a,) in one("select entity_id from kpi_practice_domains where level = 'agency' and "
+                                      "quarter = '2026-Q2' and domain = 'CULTURE_INCLUSION' and peer_voice_gap >= 1.5")},
+        }
+    finally:
+        con.close()
+
+
+def test_each_demo_story_is_found_from_the_overview(page, app_url, demo_warehouse, tmp_path):
+    """Every story of the demo state, reached from the overview in at most three clicks."""
+    from playwright.sync_api import expect
+
+    stories = _story_facts(demo_warehouse.parent / "published" / "warehouse.duckdb")
+    assert all(stories.values()), stories
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    main = page.locator("[data-testid=stMain]")
+
+    def overview():
+        page.goto(app_url)
+        _wait_rendered(page, "Peer workforce integration: state overview")
+
+    # the headline itself: agencies moved up and down a stage
+    overview()
+    expect(page.get_by_role("heading", name=re.compile(r"agencies moved up a stage"))).to_be_visible()
+    # 1 click each: a denial spike after the code change, an RCO with peers billing nothing, the late submitter
+    for tab, column, wanted in (("Denial spikes", "agency_id", stories["spike"]),
+                                ("Peers not billing", "agency_id", stories["silent_rco"]),
+                                ("Late or missing reports", "agency_id", {"AG0067", "AG0082"})):
+        main.get_by_role("tab", name=tab).click()
+        assert wanted & set(_grid_text(page, column)), (tab, wanted)
+    # 1 click: who moved down a stage (funding loss), and the agencies whose leaders see inclusion peers do not
+    main.get_by_role("link", name=re.compile("Who moved")).click()
+    _wait_rendered(page, "Integration practices")
+    expect(main.get_by_text("Moved down a stage")).to_be_visible()
+    assert stories["down"] & set(_grid_text(page, "from_stage"))
+    cells = _grid_text(page, "gap")
+    assert stories["gap"] & set(cells) and "Culture and inclusion" in cells
+    page.screenshot(path=str(tmp_path / "integration.png"), full_page=True)
+    # 3 clicks: the lapsing region's supervision and training plans (Integration page, focus River Valley)
+    choose(page, "Region", "River Valley", within=page.locator('[data-testid="stSidebar"]'))
+    _wait_rendered(page, "Integration practices")
+    plans = page.locator('[data-testid="stVegaLiteChart"]').filter(has_text="Actions by domain, River Valley")
+    plans.scroll_into_view_if_needed()
+    expect(plans.locator("svg")).to_contain_text("Supervision", timeout=30_000)
+    # 3 clicks: the lapses piling up in River Valley (Regions, the % certified trend)
+    overview()
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Regions", exact=True).click()
+    _wait_rendered(page, "Regions")
+    until(page, lambda: main.locator('[data-testid="stButtonGroup"]').get_by_text("% certified", exact=True).click(),
+          lambda: page.locator('[data-testid="stVegaLiteChart"]').filter(has_text="% certified by region").first
+          .wait_for(timeout=10_000))
+    trend = page.locator('[data-testid="stVegaLiteChart"]').filter(has_text="% certified by region")
+    expect(trend.locator("svg")).to_contain_text("River Valley", timeout=30_000)
+    # 2 clicks: the late submitter's overdue actions on its profile
+    overview()
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Agency profile", exact=True).click()
+    settled(page)
+    choose(page, "Agency", "AG0067", within=main)
+    assert "true" in _grid_text(page, "overdue") or "✓" in " ".join(_grid_text(page, "overdue")) or \
+        any(c.strip() for c in _grid_text(page, "overdue"))
+    _no_exception(page)
