@@ -20,7 +20,8 @@ NOTE = ("Small counts are suppressed for readers outside the state office: a fig
         "totals, percentages or your own agency's figures. Charts leave such cells out; tables read "
         "“suppressed”. Figures over a rolling 4 quarters (turnover, 12-month retention, reasons for leaving) "
         "and the integration index, which scores retention, are published once a year, for the window ending "
-        "in Q4.")
+        "in Q4. Practice ratings and action counts are published for the quarters the self-assessment is due, "
+        "for places with at least 3 assessed agencies.")
 
 
 def restricted() -> bool:

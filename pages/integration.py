@@ -30,7 +30,8 @@ else:
              help=f"Agencies in a higher stage in {moved_in} than a year before")
     b.metric("Moved down a stage", widgets.count_text(down), border=True,
              help=f"Agencies in a lower stage in {moved_in} than a year before")
-    c.metric("Agencies compared", int(matrix["agencies_count"].sum() or 0), border=True,
+    compared = None if matrix["agencies_count"].null_count() else int(matrix["agencies_count"].sum())
+    c.metric("Agencies compared", widgets.count_text(compared), border=True,
              help="Agencies with a stage in both quarters (No peer workforce included)")
     widgets.chart(charts.matrix(matrix, "to_stage", "from_stage", "agencies_count", list(integration.STAGE_ORDER),
                                 f"Agencies by stage a year before and in {moved_in}",

@@ -393,7 +393,7 @@ METRICS: tuple[Metric, ...] = (
         "with no value (not applicable) are left out. Null for an entity with no peer workforce.",
         "sum(weight x sub-score) / sum(weight), over workforce components with a sub-score",
         ("headcount", "certification", "retention", "billing"), True, ("kpi_integration_index",),
-        "workforce_score", rests_on=(publication.INDEX,)),
+        "workforce_score", rests_on=(publication.WORKFORCE,)),
     Metric(
         "integration_sub_score", "Integration component sub-score", "score", ".0f",
         "One component's score on the state's scale (targets): 0 at or beyond the floor, 70 at the target, 100 "
@@ -414,42 +414,44 @@ METRICS: tuple[Metric, ...] = (
         "Regions and the state pool their agencies' item rows (ratio of sums). practice_quarter names the "
         "assessment used (the latest, for a place).",
         "25 x sum(weight x item rating) / sum(weight)",
-        ("practices",), True, ("kpi_integration_index",), "practice_score"),
+        ("practices",), True, ("kpi_integration_index",), "practice_score", rests_on=publication.PRACTICE),
     Metric(
         "practice_domain_score", "Practice score by domain", "score", ".0f",
         "The practice pillar's formula over one domain's items ('ALL': every item), per assessment quarter.",
         "25 x sum(weight x item rating) / sum(weight), over the domain's items",
-        ("practices",), True, ("kpi_practice_domains",), "combined_score"),
+        ("practices",), True, ("kpi_practice_domains",), "combined_score", rests_on=publication.RATINGS),
     Metric(
         "leadership_rating", "Leadership rating", "rating (0-4)", ".1f",
         "The leadership's mean rating (weighted by item) of the practices: 0 not in place, 1 planning, 2 "
         "started, 3 mostly in place, 4 fully in place and sustained.",
         "sum(weight x rating_leadership) / sum(weight)",
-        ("practices",), True, ("kpi_practice_domains",), "leadership_rating"),
+        ("practices",), True, ("kpi_practice_domains",), "leadership_rating", rests_on=publication.RATINGS),
     Metric(
         "peers_rating", "Peer staff rating", "rating (0-4)", ".1f",
         "The peer staff's mean rating (weighted by item) of the practices, over the items with a peer rating; "
         "null where no peer responded.",
         "sum(weight x rating_peers) / sum(weight), items with a peer rating",
-        ("practices",), True, ("kpi_practice_domains",), "peers_rating"),
+        ("practices",), True, ("kpi_practice_domains",), "peers_rating", rests_on=publication.PEER_RATINGS),
     Metric(
         "peer_voice_gap", "Peer-voice gap", "rating points", ".1f",
         "Leadership rating minus peer rating over the items rated by both: leaders seeing integration that peers "
         "do not. A gap of 1.5 or more on a domain is worth a look.",
         "sum(weight x (rating_leadership - rating_peers)) / sum(weight), items rated by both",
-        ("practices",), False, ("kpi_practice_domains",), "peer_voice_gap"),
+        ("practices",), False, ("kpi_practice_domains",), "peer_voice_gap", rests_on=publication.PEER_RATINGS),
     Metric(
         "actions_open", "Open actions", "actions", ",.0f",
         "Action plans PLANNED or IN_PROGRESS in each agency's latest assessment as of the quarter.",
         "count of items with action_status PLANNED or IN_PROGRESS",
-        ("practices",), None, ("kpi_action_plan_status",), "actions_open_count"),
+        ("practices",), None, ("kpi_action_plan_status",), "actions_open_count", rests_on=publication.RATINGS),
     Metric(
         "actions_overdue", "Overdue actions", "actions", ",.0f",
-        "Open actions (PLANNED, IN_PROGRESS) whose due quarter ended before the as-of date (for a past quarter: "
-        "before the quarter closed), in each agency's latest assessment as of the quarter. The action list "
+        "Open actions (PLANNED, IN_PROGRESS) whose due quarter ended before the as-of date (for an assessment "
+        "quarter before the latest: before that quarter closed), in each agency's latest assessment as of the "
+        "quarter. The action list "
         "kpi_action_plans flags each one (is_overdue, quarters_overdue).",
-        "count of open actions with due quarter end < min(as-of date, quarter end + 1 day)",
-        ("practices",), False, ("kpi_action_plan_status",), "actions_overdue_count"),
+        "count of open actions with due quarter end < as-of date (past quarters: < quarter end + 1 day)",
+        ("practices",), False, ("kpi_action_plan_status",), "actions_overdue_count",
+        rests_on=publication.RATINGS),
     Metric(
         "quarters_overdue", "Quarters overdue", "quarters", ",.0f",
         "Action list: for each overdue action, the quarters from its due quarter to the as-of date's quarter "
@@ -462,7 +464,7 @@ METRICS: tuple[Metric, ...] = (
         "exist), with direction up, down or same: the headline outcome of integration.",
         "count of agencies by (from_stage, to_stage)",
         ("headcount", "certification", "retention", "billing", "practices"), None, ("kpi_stage_transitions",),
-        "agencies_count"),
+        "agencies_count", rests_on=("transitions:{from_stage_order}>{to_stage_order}",)),
 )
 """Every metric, in the order the docs list them."""
 
