@@ -1,16 +1,12 @@
--- title: Agencies that changed integration stage
--- description: Agencies whose integration stage (Emerging, Developing, Integrated) differs between the last two quarters, with their index scores.
-with ranked as (
-    select entity_id as agency_id, entity_name as agency_name, region_id, quarter, index_score, stage,
-           lag(stage) over w as previous_stage, lag(index_score) over w as previous_score,
-           lag(quarter) over w as previous_quarter
-    from kpi_integration_index
-    where level = 'agency'
-    window w as (partition by entity_id order by quarter_ordinal)
-)
-
-select agency_id, agency_name, region_id, previous_quarter, previous_stage,
-       round(previous_score, 1) as previous_score, quarter, stage, round(index_score, 1) as index_score
-from ranked
-where quarter = (select max(quarter) from kpi_integration_index) and stage <> previous_stage
-order by index_score - previous_score
+-- title: Agencies that changed integration stage in the past year
+-- description: Agencies whose integration stage (No peer workforce, Emerging, Developing, Integrated) in the latest quarter differs from their stage four quarters before, down moves first, with both index scores.
+select t.entity_id as agency_id, t.entity_name as agency_name, t.region_id, t.from_quarter, t.from_stage,
+       round(before.index_score, 1) as from_index, t.quarter, t.to_stage, round(now.index_score, 1) as index_score,
+       t.direction
+from kpi_stage_transitions t
+join kpi_integration_index now on now.level = 'agency' and now.entity_id = t.entity_id and now.quarter = t.quarter
+join kpi_integration_index before on before.level = 'agency' and before.entity_id = t.entity_id
+    and before.quarter = t.from_quarter
+where t.level = 'agency' and t.direction <> 'same'
+  and t.quarter = (select max(quarter) from kpi_stage_transitions)
+order by t.direction = 'down' desc, now.index_score - before.index_score
