@@ -1,7 +1,7 @@
 -- kpi_action_plan_status: action plans per level x entity x assessment quarter x domain (domain 'ALL' =
 -- every item). Quarters are those in which some agency assessed; each agency counts with its latest
--- assessment as of the quarter (in it or before). An open action (PLANNED, IN_PROGRESS) is overdue when its
--- due quarter ended before the close of the quarter (as the assessment stood then) or, for the latest assessment
+-- assessment as of the quarter (in it or before), if it is still active at the quarter's end. An open action
+-- (PLANNED, IN_PROGRESS) is overdue when its due quarter ended before the close of the quarter (as the assessment stood then) or, for the latest assessment
 -- quarter, before the as-of date (today's count, as kpi_action_plans.is_overdue says).
 create or replace view kpi_action_plan_status as
 with assessments as (
@@ -29,6 +29,8 @@ latest_as_of as (
         max(a.quarter_ordinal) as practice_ordinal
     from assessment_quarters as q
     inner join assessments as a on a.quarter_ordinal <= q.quarter_ordinal
+    inner join stg_agency as g on g.agency_id = a.agency_id
+        and (g.active_to is null or g.active_to >= q.quarter_end)
     group by q.quarter, q.quarter_ordinal, q.quarter_end, q.next_quarter_end, a.agency_id, a.region_id
 ),
 
