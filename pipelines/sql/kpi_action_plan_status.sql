@@ -1,8 +1,9 @@
 -- kpi_action_plan_status: action plans per level x entity x assessment quarter x domain (domain 'ALL' =
 -- every item). Quarters are those in which some agency assessed; each agency counts with its latest
 -- assessment as of the quarter (in it or before), if it is still active at the quarter's end. An open action
--- (PLANNED, IN_PROGRESS) is overdue when its due quarter ended before the close of the quarter (as the assessment stood then) or, for the latest assessment
--- quarter, before the as-of date (today's count, as kpi_action_plans.is_overdue says).
+-- (PLANNED, IN_PROGRESS) is overdue when its due quarter ended before the close of the quarter (as the
+-- assessment stood then) or, for the latest assessment quarter, before the as-of date (today's count, as
+-- kpi_action_plans.is_overdue says).
 create or replace view kpi_action_plan_status as
 with assessments as (
     select distinct agency_id, region_id, quarter_ordinal
