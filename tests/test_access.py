@@ -20,7 +20,7 @@ PEOPLE = {"state_admin": "admin@state.example", "state_analyst": "analyst@state.
           "state_viewer": "viewer@state.example", "agency_submitter": "submitter@fairstead.example",
           "public": None}
 OWN = {"AG0042", "AG0101"}
-EVERYONE = {"overview", "regions", "certification", "retention", "billing", "definitions"}
+EVERYONE = {"overview", "integration", "regions", "certification", "retention", "billing", "definitions"}
 ROUTED = {  # written out by hand: the contract, not a copy of dashboard.auth.PAGE_ROLES
     "state_admin": EVERYONE | {"organizations", "agency", "upload", "submissions", "sql", "audit"},
     "state_analyst": EVERYONE | {"organizations", "agency", "submissions", "sql"},
