@@ -49,7 +49,7 @@ pages = {section: [st.Page(f"pages/{key}.py", title=title, icon=icon, url_path=N
                    default=key == "overview")
                    for key, title, icon in entries if auth.allowed(key, viewer)]
          for section, entries in SECTIONS.items()}
-navigation = st.navigation({section: entries for section, entries in pages.items() if entries})
+navigation = st.navigation({section: entries for section, entries in pages.items() if entries}, expanded=True)
 auth.sidebar(viewer)
 filters.sidebar(None if viewer.is_state else viewer.agencies)
 st.sidebar.caption("State behavioral health authority · peer workforce integration")

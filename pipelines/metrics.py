@@ -419,7 +419,8 @@ METRICS: tuple[Metric, ...] = (
         "practice_domain_score", "Practice score by domain", "score", ".0f",
         "The practice pillar's formula over one domain's items ('ALL': every item), per assessment quarter.",
         "25 x sum(weight x item rating) / sum(weight), over the domain's items",
-        ("practices",), True, ("kpi_practice_domains",), "combined_score", rests_on=publication.RATINGS),
+        ("practices",), True, ("kpi_practice_domains",), "combined_score",
+        rests_on=publication.PEER_RATINGS),
     Metric(
         "leadership_rating", "Leadership rating", "rating (0-4)", ".1f",
         "The leadership's mean rating (weighted by item) of the practices: 0 not in place, 1 planning, 2 "

@@ -442,8 +442,9 @@ WORKFORCE_COMPONENTS = {
     "retention_12m": ("cohort", "cohort:RETAINED", "cohort:LEFT", YEAR_END),
     "billing_sustainability": ("peer_fte_billing", "peer_fte_billing:PAID", "peer_fte_billing:UNPAID"),
 }
-PRACTICE = ("practice", PRACTICE_ROUND)
-"""The practice pillar of a place: at least FEWEST_AGENCIES agencies assessed, in a practice round."""
+PRACTICE = ("practice", "practice_peers", PRACTICE_ROUND)
+"""The practice pillar of a place: at least FEWEST_AGENCIES agencies assessed and its peer respondents shown (the
+pillar averages peer ratings in: beside the leadership rating it would give them away), in a practice round."""
 COMPONENTS = {**WORKFORCE_COMPONENTS, "practice": PRACTICE}
 """What each integration index component rests on (targets and weights are state policy, always shown)."""
 
@@ -468,6 +469,8 @@ TOTAL = "ALL"
 'practice' there."""
 RATINGS = ("practice:{domain}", PRACTICE_ROUND)
 PEER_RATINGS = ("practice:{domain}", "practice_peers:{domain}", PRACTICE_ROUND)
+"""Peer ratings, the peer-voice gap and the combined score (which mixes peer ratings in: with the leadership rating
+and the public item weights, it gives the gap exactly)."""
 COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
     "kpi_scorecard": {
         "peer_fulltime_count": ("peers:FULLTIME",), "clinician_headcount_count": ("clinicians",),
@@ -491,7 +494,7 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
                               },
     "kpi_certification_status": {"peer_count": ("cert:{status}",)},
     "kpi_separation_reasons": {"separations_count": ("leavers_4q:{separation_reason}", YEAR_END)},
-    "kpi_practice_domains": {"leadership_rating": RATINGS, "combined_score": RATINGS,
+    "kpi_practice_domains": {"leadership_rating": RATINGS, "combined_score": PEER_RATINGS,
                              "peers_rating": PEER_RATINGS, "peer_voice_gap": PEER_RATINGS},
     "kpi_action_plan_status": {"actions_open_count": RATINGS, "actions_overdue_count": RATINGS,
                                "actions_done_count": RATINGS},

@@ -46,7 +46,7 @@ def test_navigation_lists_only_declared_pages(demo_env):
     declared = {str(Path(info["script_path"]).relative_to(Path(APP).parent)) for info in at._registered_pages.values()}
     pages_on_disk = {f"pages/{p.name}" for p in (Path(APP).parent / "pages").glob("*.py")}
     assert declared == pages_on_disk  # demo mode opens as the state administrator: every page, none auto-discovered
-    assert len(declared) == 12
+    assert len(declared) == 13
     assert at.title[0].value == "Peer workforce integration: state overview"
     assert [w.label for w in at.sidebar.selectbox] == ["View the dashboard as", "Region", "Agency type"]
 
@@ -63,8 +63,9 @@ def test_url_filters_round_trip_and_survive_page_switches(demo_env):
     assert dict(at.query_params) == {"region": "R3", "type": "RCO", "from": "2025-Q1", "to": "2025-Q4"}
     shown = at.dataframe[0].value
     assert set(shown["region_id"]) == {"R3"} and set(shown["agency_type"]) == {"RCO"}
-    expected = facts(snapshot(demo_env), "select count(distinct h.agency_id) from headcount h join agencies a "
-                     "using (agency_id) where a.region_id = 'R3' and a.agency_type = 'RCO' and h.quarter = '2025-Q4'")
+    expected = facts(snapshot(demo_env), "select count(distinct s.agency_id) from submissions s join agencies a "
+                     "using (agency_id) where a.region_id = 'R3' and a.agency_type = 'RCO' and s.quarter = '2025-Q4' "
+                     "and s.report = 'headcount' and s.status = 'accepted'")  # staff or none: "No peer workforce"
     assert len(shown) == expected[0][0]
     # widening the filters in the sidebar rewrites the link
     at.sidebar.selectbox(key="filter_type").set_value(None)
@@ -107,11 +108,11 @@ def test_overview_charts_carry_the_data(demo_env):
     assert len(charts) == 3
     assert charts[0]["title"]["text"].startswith("Integration index")
     snap = snapshot(demo_env)
-    agencies = facts(snap, "select count(distinct agency_id) from headcount where quarter = "
-                           "(select max(quarter) from headcount)")[0][0]
+    agencies = facts(snap, "select count(distinct agency_id) from submissions where report = 'headcount' and "
+                           "status = 'accepted' and quarter = (select max(quarter) from headcount)")[0][0]
     stages = chart_data(at.get("vega_lite_chart")[1])
     assert stages["agencies"].sum() == agencies  # every agency that reported is placed in exactly one stage
-    assert set(stages["stage"]) <= {"Emerging", "Developing", "Integrated"}
+    assert set(stages["stage"]) == {"No peer workforce", "Emerging", "Developing", "Integrated"}
     places = chart_data(at.get("vega_lite_chart")[0])
     assert places["place"].n_unique() == facts(snap, "select count(*) from regions")[0][0] + 1  # + Statewide
     roles = chart_data(at.get("vega_lite_chart")[2])

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import data, queries
+from dashboard import data, integration, queries
 from tests.test_app import APP, chart_data, facts, snapshot
 
 PLACES = ["R1", "R2", "R3", "R4", "R5", None]  # None: statewide
@@ -145,8 +145,8 @@ def test_public_pages_read_only_the_protected_layer(demo_env, monkeypatch):
             return original(sql, params)
         return run
 
-    monkeypatch.setattr(queries, "query", recording(queries.query))
-    monkeypatch.setattr(data, "query", recording(data.query))
+    for module in (queries, data, integration):  # every module that runs page queries
+        monkeypatch.setattr(module, "query", recording(module.query))
     for page in PUBLIC_PAGES:
         for params in ({}, {"region": "R3", "type": "RCO"}, {"from": "2024-Q1", "to": "2025-Q2", "region": "R5"}):
             demo_as("", page, **params)

@@ -86,7 +86,7 @@ def test_a_shared_filtered_link_reproduces_the_view(page, app_url, tmp_path):
                             exact=False)).to_be_visible()
     sidebar = page.locator('[data-testid="stSidebar"]')
     expect(sidebar.get_by_role("combobox", name="Region")).to_have_value("River Valley (R3)")
-    expect(page.get_by_text("1 agency", exact=True)).to_be_visible()  # River Valley's one RCO reporting in 2025-Q4
+    expect(page.get_by_text("2 agencies", exact=True)).to_be_visible()  # River Valley's RCOs: one has no staff
     _no_exception(page)
     page.screenshot(path=str(tmp_path / "shared-link.png"), full_page=True)
     # switching pages keeps the filters in the address

@@ -19,7 +19,8 @@ pytestmark = MARKS
 SUBMITTER = ("sam-submitter", "submitter@fairstead.example", "Sam Patel")
 VIEWER = ("ana-viewer", "viewer@state.example", "Ana Ruiz")
 UNVERIFIED = ("mallory", "admin@state.example", "Mallory")  # the administrator's address, not verified
-PUBLIC_PAGES = {"State overview", "Regions", "Certification", "Retention", "Medicaid billing", "Metric definitions"}
+PUBLIC_PAGES = {"State overview", "Integration practices", "Regions", "Certification", "Retention", "Medicaid billing",
+                "Metric definitions"}
 SUBMITTER_PAGES = PUBLIC_PAGES | {"Agency profile", "Upload a report", "Submissions"}
 VIEWER_PAGES = PUBLIC_PAGES | {"Organizations", "Agency profile", "Submissions"}
 

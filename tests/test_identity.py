@@ -156,7 +156,7 @@ def test_unverified_email_of_an_administrator_opens_public_pages_only(configured
     _, db = configured
     at = signed_in_as({"email": "admin@state.example", "email_verified": False, "sub": "mallory",
                        "name": "**Admin** [x](http://127.0.0.1:9/)", "iss": "https://idp.example"})
-    assert routed(at) == {"overview", "regions", "certification", "retention", "billing", "definitions"}
+    assert routed(at) == {"overview", "integration", "regions", "certification", "retention", "billing", "definitions"}
     captions = [c.value for c in at.sidebar.caption]
     assert any("has not verified your email" in c for c in captions), captions
     assert any("sub\\:mallory" in c for c in captions) and not any("](http" in c or "**Admin**" in c
