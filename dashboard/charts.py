@@ -11,6 +11,8 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 STATUS_COLOURS = {"CERTIFIED_ACTIVE": "#009E73", "PROVISIONAL": "#56B4E9", "IN_TRAINING": "#0072B2",
                   "EXPIRED_GRACE": "#E69F00", "LAPSED": "#D55E00", "SUSPENDED": "#CC79A7", "REVOKED": "#000000",
                   "NOT_REQUIRED": "#999999"}
+SUPPRESSED_FILL = "#d9d9d9"
+"""Cells hidden by the protected layer: drawn grey (their tooltip and CSV say suppressed), not left blank."""
 STAGE_COLOURS = {"No peer workforce": "#999999", "Emerging": "#D55E00", "Developing": "#E69F00",
                  "Integrated": "#009E73"}
 
@@ -93,20 +95,23 @@ def _titled(frame: pl.DataFrame, title: str, subtitle: str) -> alt.Chart:
 def heatmap(frame: pl.DataFrame, x: str, y: str, value: str, title: str, subtitle: str, value_title: str,
             value_format: str = ",.1f", scheme: str = "blues", x_title: str | None = None,
             extra_tooltips: tuple[str, ...] = (), row_px: int = 30,
-            value_domain: tuple[float, float] | None = None) -> alt.Chart:
+            value_domain: tuple[float, float] | None = None) -> alt.LayerChart:
     """A grid of cells coloured by `value` (sequential, colour-blind-safe scheme) with the value in the tooltip;
-    every row and column is labelled, each row `row_px` high."""
+    every row and column is labelled, each row `row_px` high; hidden (null) cells grey, saying so."""
     tooltips = [alt.Tooltip(f"{y}:N"), alt.Tooltip(f"{x}:N"),
                 alt.Tooltip(f"{value}:Q", title=value_title, format=value_format)]
     tooltips += [alt.Tooltip(f"{t}:N") for t in extra_tooltips]
-    return (_titled(frame, title, subtitle).mark_rect()
-            .encode(x=alt.X(f"{x}:N", title=x_title, sort=None,
-                            axis=alt.Axis(labelAngle=-40, labelLimit=160, labelOverlap=False)),
-                    y=alt.Y(f"{y}:N", title=None, sort=None, axis=alt.Axis(labelOverlap=False, labelLimit=220)),
-                    color=alt.Color(f"{value}:Q", title=value_title,
-                                    scale=alt.Scale(scheme=scheme, domain=list(value_domain) if value_domain
-                                                    else alt.Undefined)),
-                    tooltip=tooltips)
+    base = alt.Chart().encode(
+        x=alt.X(f"{x}:N", title=x_title, sort=None, axis=alt.Axis(labelAngle=-40, labelLimit=160, labelOverlap=False)),
+        y=alt.Y(f"{y}:N", title=None, sort=None, axis=alt.Axis(labelOverlap=False, labelLimit=220)))
+    shown = base.transform_filter(f"isValid(datum[{value!r}])").mark_rect().encode(
+        color=alt.Color(f"{value}:Q", title=value_title,
+                        scale=alt.Scale(scheme=scheme, domain=list(value_domain) if value_domain else alt.Undefined)),
+        tooltip=tooltips)
+    hidden = base.transform_filter(f"!isValid(datum[{value!r}])").transform_calculate(
+        state="'suppressed'").mark_rect(color=SUPPRESSED_FILL).encode(
+        tooltip=[alt.Tooltip(f"{y}:N"), alt.Tooltip(f"{x}:N"), alt.Tooltip("state:N", title=value_title)])
+    return (alt.layer(shown, hidden, data=frame.to_pandas(), title=alt.TitleParams(title, subtitle=subtitle))
             .properties(height=alt.Step(row_px)))  # a band per row: a fixed height squeezed rows and hid labels
 
 
@@ -117,15 +122,18 @@ def matrix(frame: pl.DataFrame, x: str, y: str, value: str, order: list[str], ti
         x=alt.X(f"{x}:N", title=x_title, sort=order, scale=alt.Scale(domain=order),
                 axis=alt.Axis(labelAngle=0, orient="top", labelLimit=200)),
         y=alt.Y(f"{y}:N", title=y_title, sort=order, scale=alt.Scale(domain=order), axis=alt.Axis(labelLimit=200)))
+    shown = f"isValid(datum[{value!r}])"
     cells = base.mark_rect(stroke="white").encode(
-        color=alt.Color(f"{value}:Q", legend=None, scale=alt.Scale(scheme="blues")),
+        color=alt.condition(shown, alt.Color(f"{value}:Q", legend=None, scale=alt.Scale(scheme="blues")),
+                            alt.value(SUPPRESSED_FILL)),
         tooltip=[alt.Tooltip(f"{y}:N", title=y_title), alt.Tooltip(f"{x}:N", title=x_title),
-                 alt.Tooltip(f"{value}:Q", title="Agencies", format=",.0f")])
+                 alt.Tooltip("shown:N", title="Agencies")])
     counts = base.mark_text(fontSize=14).encode(
-        text=alt.Text(f"{value}:Q", format=",.0f"),
-        color=alt.condition(f"datum[{value!r}] > 20", alt.value("white"), alt.value("#222")))
-    return alt.layer(cells, counts, title=alt.TitleParams(title, subtitle=subtitle)).properties(
-        height=alt.Step(48))
+        text="shown:N", color=alt.condition(f"datum[{value!r}] > 20", alt.value("white"), alt.value("#222")))
+    grey = base.transform_filter(f"!{shown}").mark_rect(stroke="white", color=SUPPRESSED_FILL)
+    return (alt.layer(cells, grey, counts, title=alt.TitleParams(title, subtitle=subtitle))
+            .transform_calculate(shown=f"{shown} ? format(datum[{value!r}], ',.0f') : 'suppressed'")
+            .properties(height=alt.Step(48)))
 
 
 def small_multiples(frame: pl.DataFrame, x: str, y: str, facet: str, title: str, subtitle: str, y_title: str,

@@ -53,7 +53,8 @@ for column, rater in ((left, "Leadership"), (right, "Peer staff")):
         shown = long.filter(pl.col("rater") == rater)
         widgets.chart(charts.heatmap(shown, "place", "domain_label", "rating",
                                      f"{rater} ratings (0-4) by domain and region, {assessed}",
-                                     "0 not in place · 2 started · 4 fully in place and sustained",
+                                     "0 not in place · 2 started · 4 fully in place and sustained"
+                                     + (" · grey: suppressed" if disclosure.restricted() else ""),
                                      "Mean rating", ".1f", scheme="viridis", value_domain=(0, 4)),
                       shown, f"practice-ratings-{rater.lower().replace(' ', '-')}", as_of)
 
