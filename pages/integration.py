@@ -41,8 +41,13 @@ else:
     if disclosure.restricted() and not f.scope:
         disclosure.state_only("Which agencies moved", own_agency=True)
     else:
-        widgets.table(integration.movers(f, moved_in), "agencies-that-changed-stage",
-                      caption="Open an agency's profile on the Agency profile page for its stage history.")
+        movers = integration.movers(f, moved_in)
+        if movers.is_empty():
+            st.caption(f"None of {'your agencies' if f.scope else 'these agencies'} changed stage in the year to "
+                       f"{moved_in}.")
+        else:
+            widgets.table(movers, "agencies-that-changed-stage",
+                          caption="Open an agency's profile on the Agency profile page for its stage history.")
 
 st.subheader(f"Practice ratings by domain and region, assessed {assessed}")
 domains = integration.domains_by_region(assessed)
