@@ -22,7 +22,7 @@ if auth.refused():
 
 try:
     data.connection()
-except (warehouse.WarehouseBusy, warehouse.WarehouseTooNew) as exc:  # not cached: a reload tries again
+except (data.NoData, warehouse.WarehouseBusy, warehouse.WarehouseTooNew) as exc:  # not cached: a reload tries again
     st.error(f"The dashboard cannot open its data. {exc}", icon=":material/database:")
     st.stop()
 

@@ -5,7 +5,7 @@
 
 Builds the demo warehouse once (cached under bench/out/upload/), copies it, then for each report
 takes agency AG0067's 2026-Q3 file from data/sample/agency/ and pads it to --rows rows (new peer or
-payer ids; headcount keeps its one row per role). Times `dashboard.upload.check()`, what the upload
+payer ids; headcount keeps its one row per role). Times `pipelines.upload.check()`, what the upload
 page runs before showing the verdict (read, types, GX suite, reference and cross-report checks,
 keeping the original, the replacement lookup and before/after totals), and then `submit()` once.
 Writes bench/results/upload.json and prints a Markdown table.
@@ -73,7 +73,7 @@ def main() -> None:
     cold = cold and "great_expectations" not in sys.modules  # building the demo imports GX too
     os.environ.update(PEER_DB=str(db), PEER_SNAPSHOT=str(OUT / "published.duckdb"),
                       PEER_ORIGINALS=str(OUT / "originals"))
-    from dashboard import upload
+    from pipelines import upload
     from pipelines import gx_runner, warehouse
 
     t0 = time.perf_counter()
@@ -91,7 +91,7 @@ def main() -> None:
             checked = upload.check(con, f"{kind}.csv", data, agency=AGENCY, quarter=QUARTER)
             times.append(time.perf_counter() - t)
         t = time.perf_counter()
-        status = upload.submit(con, checked, submitted_by="bench", acknowledged=True, confirmed=True).status
+        status = upload.submit(checked, submitted_by="bench", acknowledged=True, confirmed=True).status
         submit_s = time.perf_counter() - t
         results.append({"report": kind, "rows": checked.report.rows, "valid": checked.valid,
                         "warnings": len(checked.report.warnings), "verdict_median_s": round(statistics.median(times), 3),

@@ -91,7 +91,7 @@ def identify() -> Viewer:
         found = access.lookup(data.connection(), principal) if principal else PUBLIC
     if found.principal and st.session_state.get(_SIGNED_IN_KEY) != found.principal:
         st.session_state[_SIGNED_IN_KEY] = found.principal
-        audit.record(data.connection(), found.actor, found.role, "sign_in", None,
+        audit.record(None, found.actor, found.role, "sign_in", None,
                      "demo mode role switch" if demo() else f"OIDC sign-in ({st.user.get('iss') or 'provider'})"
                      + ("; its email claim is not verified and was not used" if st.session_state.get(
                          _UNVERIFIED_KEY) else ""))
@@ -119,7 +119,7 @@ def require(page: str) -> Viewer:
 
 
 def deny(viewer: Viewer, target: str, message: str) -> None:
-    audit.record(data.connection(), viewer.actor, viewer.role, "access_denied", target, message)
+    audit.record(None, viewer.actor, viewer.role, "access_denied", target, message)
     st.error(message, icon=":material/block:")
     st.stop()
 
@@ -127,7 +127,7 @@ def deny(viewer: Viewer, target: str, message: str) -> None:
 def record(action: str, target: str | None = None, detail: str | None = None) -> None:
     """Add a row to the audit trail for the current viewer."""
     viewer = current()
-    audit.record(data.connection(), viewer.actor, viewer.role, action, target, detail)
+    audit.record(None, viewer.actor, viewer.role, action, target, detail)
 
 
 def _demo_people() -> dict[str, str]:

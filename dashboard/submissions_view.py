@@ -7,8 +7,8 @@ import html
 import polars as pl
 import streamlit as st
 
-from dashboard import auth, data, filters, upload_findings, widgets
-from pipelines import audit, compliance, originals
+from dashboard import auth, data, filters, widgets
+from pipelines import audit, compliance, originals, settings, upload_findings
 from pipelines.access import Viewer
 from pipelines.contracts import REPORTS
 
@@ -183,10 +183,10 @@ def _original(s: dict) -> None:
         st.caption("The original file is not kept here (it was loaded from the command line or before files "
                    "were kept).")
         return
-    viewer, con = auth.current(), data.connection()  # the download runs after the script: capture both now
+    viewer, db = auth.current(), settings.db_path()  # the download runs after the script: capture both now
 
     def download() -> bytes:
-        audit.record(con, viewer.actor, viewer.role, "original_download", f"submission #{s['submission_id']}",
+        audit.record(db, viewer.actor, viewer.role, "original_download", f"submission #{s['submission_id']}",
                      f"{s['file_name']} · sha256 {s['sha256']}")
         return content
 

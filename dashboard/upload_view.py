@@ -8,8 +8,8 @@ import time
 import polars as pl
 import streamlit as st
 
-from dashboard import auth, data, upload, upload_findings, widgets
-from pipelines import docgen
+from dashboard import auth, data, widgets
+from pipelines import docgen, settings, snapshot, upload, upload_findings
 from pipelines.access import Viewer
 from pipelines.contracts import REPORTS
 
@@ -90,10 +90,11 @@ def check(name: str, content: bytes, agency: str, quarter: str, kind: str | None
             fraction, label = STAGES.get(step, (0.9, step))
             bar.progress(fraction, text=f"Checking {name}: {label.lower()}…")
 
-        cur = data.connection().cursor()
+        cur = snapshot.cursor(data.connection())
         try:
             checked = upload.check(cur, name, content, agency=agency, quarter=quarter, kind=kind,
-                                   submitted_by=who.actor, role=who.role, on_stage=stage)
+                                   submitted_by=who.actor, role=who.role, on_stage=stage,
+                                   on_wait=_waiting(bar.progress, 0.95))
         finally:
             cur.close()
         checked.validated.timings["total"] = round(time.perf_counter() - started, 3)
@@ -179,6 +180,14 @@ def preview(checked: upload.Checked, view: upload_findings.FileView | None, limi
     st.caption(f"Showing {shown}{rows.height:,} rows. Red cells hold errors, amber cells warnings.")
 
 
+def _waiting(show, fraction: float = 0.0):
+    """An on_wait callback telling the reader that another load holds the warehouse, and for how long."""
+    def told(seconds: float, holder: str) -> None:
+        show(fraction, f"Waiting for another load to finish ({seconds:.0f} s of at most "
+                       f"{settings.write_wait_s():.0f} s)…")
+    return told
+
+
 def submit_step(checked: upload.Checked, who: Viewer) -> None:
     """Acknowledge warnings, confirm a replacement, submit; then the confirmation."""
     key = _key(checked.file_name, checked.data, checked.agency, checked.quarter, checked.validated.kind)
@@ -200,12 +209,11 @@ def submit_step(checked: upload.Checked, who: Viewer) -> None:
         acknowledged = st.checkbox(f"I have read the {_total(checked.report, 'warning'):,} warnings and submit "
                                    "anyway (they are kept with the submission)", key="up_ack")
     if st.button("Submit", type="primary", disabled=not (confirmed and acknowledged), key="up_submit"):
-        cur = data.connection().cursor()
-        try:
-            result = upload.submit(cur, checked, submitted_by=who.actor, role=who.role,
-                                   acknowledged=acknowledged, confirmed=confirmed)
-        finally:
-            cur.close()
+        with st.status("Submitting…") as status:
+            result = upload.submit(checked, submitted_by=who.actor, role=who.role, acknowledged=acknowledged,
+                                   confirmed=confirmed, on_wait=_waiting(lambda _, text: status.update(label=text)))
+            status.update(label="Submitted." if result.status != "retry" else "Not submitted.",
+                          state="complete" if result.status != "retry" else "error")
         if result.status == "retry":
             st.session_state[_CHECKS].pop(key, None)
             st.warning(result.message, icon=":material/sync_problem:")

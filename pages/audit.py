@@ -19,7 +19,7 @@ actions = left.multiselect("Actions", audit.ACTIONS, key="audit_actions", placeh
                            format_func=lambda a: a.replace("_", " "))
 actor = middle.text_input("Person (part of an email or subject)", key="audit_actor")
 since = right.date_input("Since", value=None, key="audit_since", max_value=dt.date.today())
-events = audit.events(data.connection(), actions=actions or None, actor=actor.strip(),
+events = audit.events(None, actions=actions or None, actor=actor.strip(),
                       since=since.isoformat() if since else None)
 if events.is_empty():
     widgets.empty_state("No events match. Clear the filters above." if actions or actor or since

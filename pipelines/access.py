@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from pipelines import snapshot
 from pipelines.contracts import USER_ROLES
 
 STATE_ROLES = frozenset({"state_admin", "state_analyst", "state_viewer"})
@@ -104,7 +105,7 @@ def sign_in(con: duckdb.DuckDBPyConnection, claims: Mapping[str, object], truste
     then their subject among its `sub:` principals (exactly, case and all). An unverified email and a subject
     never match an email row. Not listed: public, named by what was proven (for the audit trail)."""
     email, subject = proven(claims, trusted)
-    cur = con.cursor()
+    cur = snapshot.cursor(con)
     try:
         if email:
             rows = cur.execute("select role, agency_id, name from user_roles where lower(trim(principal)) = ? "
@@ -128,7 +129,7 @@ def lookup(con: duckdb.DuckDBPyConnection, *principals: str | None) -> Viewer:
     """The Viewer for the first of these principals, as written in user_roles (case-insensitively); public if
     none is. Demo mode's role switcher only: a signed-in person goes through sign_in(), which matches only
     what their provider proved."""
-    cur = con.cursor()
+    cur = snapshot.cursor(con)
     try:
         for principal in (i.strip().lower() for i in principals if i and i.strip()):
             rows = cur.execute("select role, agency_id, name from user_roles where lower(trim(principal)) = ? "
@@ -143,7 +144,9 @@ def lookup(con: duckdb.DuckDBPyConnection, *principals: str | None) -> Viewer:
 def problems(con: duckdb.DuckDBPyConnection) -> list[str]:
     """What is wrong with user_roles (people with two roles, submitters without a known agency, principals no
     sign-in can match)."""
-    return [row[0] for row in con.execute("""
+    cur = snapshot.cursor(con)
+    try:
+        return [row[0] for row in cur.execute("""
         select principal || ' has more than one role (' || string_agg(distinct role, ', ' order by role) || '): they get none'
         from user_roles group by principal having count(distinct role) > 1
         union all
@@ -159,3 +162,5 @@ def problems(con: duckdb.DuckDBPyConnection) -> list[str]:
         select distinct principal || ' names no subject after sub:' from user_roles
         where starts_with(lower(trim(principal)), 'sub:') and trim(substr(trim(principal), 5)) = ''
         order by 1""").fetchall()]
+    finally:
+        cur.close()

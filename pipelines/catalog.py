@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import metrics, publication, sandbox, settings
+from pipelines import metrics, publication, sandbox, settings, snapshot
 from pipelines.contracts import REFERENCE, REPORTS
 
 QUERIES_DIR = settings.ROOT / "queries"
@@ -67,7 +67,7 @@ def _table_descriptions() -> dict[str, str]:
 
 def schema(con: duckdb.DuckDBPyConnection) -> list[Relation]:
     """Every table and view of the connected database with column types and descriptions (tables first)."""
-    cur = con.cursor()
+    cur = snapshot.cursor(con)
     try:
         objects = cur.execute("select table_name, table_type, table_comment from information_schema.tables "
                               "where table_schema = 'main' order by table_type, table_name").fetchall()

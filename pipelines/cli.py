@@ -75,31 +75,38 @@ LOADED_UNPUBLISHED = 2
 finish (the published figures are stale), and running it again republishes without loading twice."""
 
 
-def _open_writer(upgrade: bool = False):
-    """The warehouse for writing; with `upgrade`, a new or older-version file is first brought up to date
-    (what `init` does), so a load never meets a schema it was not written for, and a snapshot left stale by
-    an interrupted or failed publication is published again."""
+def _prepare(con) -> None:
+    """Under the writer's turn, before a load: a new or older-version file is first brought up to date (what
+    `init` does), so a load never meets a schema it was not written for, and a snapshot left stale by an
+    interrupted or failed publication is published again."""
     from pipelines import snapshot
 
-    with _unusable_on(warehouse.WarehouseBusy, warehouse.WarehouseTooNew, warehouse.DiskFull):
-        warehouse.NOTICES.clear()
-        con = warehouse.connect()
-        for notice in warehouse.NOTICES:
-            err.print(f"[yellow]{escape(notice)}[/yellow]", highlight=False, soft_wrap=True)
-        found = warehouse.schema_version(con)
-        if upgrade and found != warehouse.SCHEMA_VERSION:
-            warehouse.init(con)
-            err.print(f"Created the warehouse {settings.db_path()}." if found == 0 else
-                      f"Upgraded the warehouse from schema version {found} to {warehouse.SCHEMA_VERSION}.")
-        if upgrade:
-            try:
-                if snapshot.repair(con):
-                    err.print(f"The snapshot {settings.snapshot_path()} was out of date (an earlier publication "
-                              "was interrupted or failed): published it again.", highlight=False, soft_wrap=True)
-            except Exception as exc:  # the load can still go ahead; its own publication will try again
-                err.print(f"[yellow]The snapshot is out of date and could not be published again: "
-                          f"{escape(str(exc))}[/yellow]", highlight=False, soft_wrap=True)
-    return con
+    found = warehouse.schema_version(con)
+    if found != warehouse.SCHEMA_VERSION:
+        warehouse.init(con)
+        err.print(f"Created the warehouse {settings.db_path()}." if found == 0 else
+                  f"Upgraded the warehouse from schema version {found} to {warehouse.SCHEMA_VERSION}.")
+    try:
+        if snapshot.repair(con):
+            err.print(f"The snapshot {settings.snapshot_path()} was out of date (an earlier publication was "
+                      "interrupted or failed): published it again.", highlight=False, soft_wrap=True)
+    except Exception as exc:  # the load can still go ahead; its own publication will try again
+        err.print(f"[yellow]The snapshot is out of date and could not be published again: "
+                  f"{escape(str(exc))}[/yellow]", highlight=False, soft_wrap=True)
+
+
+def _waiting(describe):
+    """An on_wait callback for writer.turn that shows the wait (in `describe`'s words) as it goes."""
+    def told(seconds: float, holder: str) -> None:
+        describe(f"waiting for the warehouse{' (' + escape(holder) + ')' if holder else ''}, {seconds:.0f} s "
+                 f"of at most {settings.write_wait_s():.0f} s")
+    return told
+
+
+def _notices() -> None:
+    for notice in dict.fromkeys(warehouse.NOTICES):
+        err.print(f"[yellow]{escape(notice)}[/yellow]", highlight=False, soft_wrap=True)
+    warehouse.NOTICES.clear()
 
 
 def _check_quarter(quarter: Optional[str]) -> None:
@@ -159,10 +166,12 @@ def _validation_connection():
     in-memory warehouse holding only the reference data (no cross-report checks)."""
     import duckdb
 
+    from pipelines import snapshot
+
     path = settings.snapshot_path()
     if path.exists():
         try:
-            return warehouse.connect(path, read_only=True)
+            return snapshot.reader(path)
         except duckdb.Error:
             pass
     if settings.db_path().exists():
@@ -176,14 +185,14 @@ def _validation_connection():
 @app.command()
 def init() -> None:
     """Create the warehouse, or upgrade one made by an older version; reload reference data and views."""
-    warehouse.NOTICES.clear()
-    con = _open_writer()
-    with _unusable_on(warehouse.WarehouseTooNew, warehouse.DiskFull):
-        found = warehouse.init(con)
-    from pipelines import snapshot
+    from pipelines import snapshot, writer
 
-    with _unusable_on(warehouse.DiskFull):
+    warehouse.NOTICES.clear()
+    with _unusable_on(warehouse.WarehouseBusy, warehouse.WarehouseTooNew, warehouse.DiskFull), \
+            writer.session(what="init", on_wait=_waiting(err.print)) as con:
+        found = warehouse.init(con)
         snapshot.publish(con)
+    _notices()
     if found == 0:
         out.print(f"Created {settings.db_path()} (schema version {warehouse.SCHEMA_VERSION}).")
     elif found < warehouse.SCHEMA_VERSION:
@@ -199,7 +208,7 @@ def demo() -> None:
     from pipelines.demo_load import build_demo
 
     with _unusable_on(warehouse.WarehouseBusy):
-        summary = build_demo(progress=_progress())
+        summary = build_demo(progress=_progress(), on_wait=_waiting(err.print))
     out.print(f"Demo warehouse built at {settings.db_path()}: {summary['loaded']} files loaded "
               f"({summary['submissions']} submissions, {summary['rows']:,} rows), {summary['rejected']} rejected, "
               f"in {summary['seconds']:.1f} s. Snapshot published at {settings.snapshot_path()}.")
@@ -211,7 +220,7 @@ def _run_files(files: list[Path], report: Optional[ReportKind], agency: Optional
                fmt: ReportFormat, load: bool, submitted_by: Optional[str]) -> None:
     _check_quarter(quarter)
     kind = report.value if report else None
-    con = _open_writer(upgrade=True) if load else _validation_connection()
+    warehouse.NOTICES.clear()
     results, codes = [], []
     with _progress() as progress:
         task = progress.add_task("Validating" if not load else "Loading", total=len(files))
@@ -230,11 +239,13 @@ def _run_files(files: list[Path], report: Optional[ReportKind], agency: Optional
                 progress.advance(task)
                 continue
             if load:
-                from pipelines.ingest import ingest
+                from pipelines.ingest import ingest_file
 
-                with _unusable_on(warehouse.DiskFull):
-                    outcome = ingest(con, path, kind=kind, agency=agency, quarter=quarter,
-                                     submitted_by=submitted_by, on_stage=stage)
+                with _unusable_on(warehouse.WarehouseBusy, warehouse.WarehouseTooNew, warehouse.DiskFull), \
+                        _validation_connection() as reading:
+                    outcome = ingest_file(path, reading=reading, kind=kind, agency=agency, quarter=quarter,
+                                          submitted_by=submitted_by, on_stage=stage, on_wait=_waiting(stage),
+                                          prepare=_prepare)
                 rep, status = outcome.validated.report, outcome.status
                 code = _exit_code(rep) if status == "rejected" else 0
                 if status == "rejected" and code == 0:
@@ -248,11 +259,14 @@ def _run_files(files: list[Path], report: Optional[ReportKind], agency: Optional
             else:
                 from pipelines.validation import validate
 
-                rep = validate(path, kind=kind, agency=agency, quarter=quarter, con=con, on_stage=stage).report
+                with _validation_connection() as reading:
+                    rep = validate(path, kind=kind, agency=agency, quarter=quarter, con=reading,
+                                   on_stage=stage).report
                 status, code = None, _exit_code(rep)
             results.append((rep, status))
             codes.append(code)
             progress.advance(task)
+    _notices()
     if fmt == ReportFormat.json:
         docs = [{**rep.as_dict(), **({"status": status} if status else {})} for rep, status in results]
         out.print_json(json.dumps(docs[0] if len(docs) == 1 else docs, default=str))
@@ -321,8 +335,8 @@ def query(sql: str = typer.Argument(..., help="One read-only SQL statement (name
 
 def _audit_query(sql: str, params: dict[str, str]) -> None:
     """Record the query in the audit trail as `cli:<user>`, as the workbench records its queries, before it
-    runs. The audit log is its own file; while a dashboard holds it open, the query still runs (the snapshot
-    is readable with any DuckDB client anyway) and a warning says it was not recorded."""
+    runs. If the log cannot be written (its disk full, its turn not coming), the query still runs (the
+    snapshot is readable with any DuckDB client anyway) and a warning says it was not recorded."""
     import getpass
 
     import duckdb
@@ -331,14 +345,8 @@ def _audit_query(sql: str, params: dict[str, str]) -> None:
 
     detail = sql + (f" -- parameters: {dict(sorted(params.items()))}" if params else "")
     try:
-        con = duckdb.connect(":memory:")
-        try:
-            warehouse.attach_audit(con, settings.audit_path())
-            con.execute(audit.DDL)
-            audit.record(con, f"cli:{getpass.getuser()}", "cli", "sql_query", "published snapshot", detail)
-        finally:
-            con.close()
-    except (duckdb.Error, OSError) as exc:
+        audit.record(None, f"cli:{getpass.getuser()}", "cli", "sql_query", "published snapshot", detail)
+    except (duckdb.Error, OSError, warehouse.WarehouseBusy) as exc:
         err.print(f"[yellow]Not recorded in the audit trail ({escape(str(exc).splitlines()[0])}).[/yellow]",
                   highlight=False, soft_wrap=True)
 

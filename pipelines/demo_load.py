@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.progress import Progress
 
-from pipelines import metrics, settings, snapshot, warehouse
+from pipelines import metrics, settings, snapshot, warehouse, writer
 from pipelines.ingest import ingest
 
 
@@ -51,41 +51,44 @@ def _record_nothing_to_report(con, backfill_users: set[str]) -> int:
     return con.execute("select count(*) from submissions").fetchone()[0] - before
 
 
-def build_demo(db: Path | None = None, progress: Progress | None = None, sample_dir: Path | None = None) -> dict:
-    """Replace the warehouse with a fresh one holding the demo submissions; returns counts."""
+def build_demo(db: Path | None = None, progress: Progress | None = None, sample_dir: Path | None = None,
+               on_wait=None) -> dict:
+    """Replace the warehouse with a fresh one holding the demo submissions (holding the writer's turn
+    throughout); returns counts."""
     db = Path(db or settings.db_path())
     sample_dir = sample_dir or settings.SAMPLE_DIR
     started = time.perf_counter()
-    warehouse.connect(db).close()  # fails with WarehouseBusy before anything is removed
-    for leftover in (db, db.with_name(db.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-    con = warehouse.connect(db)
-    try:
-        warehouse.init(con)
-        demo_as_of = warehouse.policy(con, "demo_as_of", "")
-        if demo_as_of and not settings.get("PEER_AS_OF"):  # the demo's fixed "today", unless overridden
-            warehouse.set_setting(con, "as_of", demo_as_of)
-        entries = manifest(sample_dir)
-        summary = {"loaded": 0, "rejected": 0, "unchanged": 0, "submissions": 0, "rows": 0}
-        task = progress.add_task("Loading demo submissions", total=len(entries)) if progress else None
-        if progress:
-            progress.start()
-        for entry in entries:
-            outcome = ingest(con, sample_dir / entry["file"], submitted_by=entry["submitted_by"],
-                             submitted_at=dt.datetime.fromisoformat(entry["submitted_at"]), publish=False,
-                             refresh=False, role=None)  # the synthetic history is not audited
-            summary[outcome.status] += 1
-            summary["submissions"] += len(outcome.load.submission_ids) if outcome.status == "loaded" else 0
-            summary["rows"] += outcome.load.rows
+    with writer.turn(db, what="rebuilding the demo warehouse", on_wait=on_wait):
+        warehouse.connect(db).close()  # fails with WarehouseBusy before anything is removed
+        for leftover in (db, db.with_name(db.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        con = warehouse.connect(db)
+        try:
+            warehouse.init(con)
+            demo_as_of = warehouse.policy(con, "demo_as_of", "")
+            if demo_as_of and not settings.get("PEER_AS_OF"):  # the demo's fixed "today", unless overridden
+                warehouse.set_setting(con, "as_of", demo_as_of)
+            entries = manifest(sample_dir)
+            summary = {"loaded": 0, "rejected": 0, "unchanged": 0, "submissions": 0, "rows": 0}
+            task = progress.add_task("Loading demo submissions", total=len(entries)) if progress else None
             if progress:
-                progress.advance(task)
-        if progress:
-            progress.stop()
-        summary["nothing_to_report"] = _record_nothing_to_report(con, {e["submitted_by"] for e in entries
-                                                                       if e["file"][:4].isdigit()})
-        metrics.refresh(con)  # once for the whole batch
-        snapshot.publish(con)
-    finally:
-        con.close()
+                progress.start()
+            for entry in entries:
+                outcome = ingest(con, sample_dir / entry["file"], submitted_by=entry["submitted_by"],
+                                 submitted_at=dt.datetime.fromisoformat(entry["submitted_at"]), publish=False,
+                                 refresh=False, role=None)  # the synthetic history is not audited
+                summary[outcome.status] += 1
+                summary["submissions"] += len(outcome.load.submission_ids) if outcome.status == "loaded" else 0
+                summary["rows"] += outcome.load.rows
+                if progress:
+                    progress.advance(task)
+            if progress:
+                progress.stop()
+            summary["nothing_to_report"] = _record_nothing_to_report(con, {e["submitted_by"] for e in entries
+                                                                           if e["file"][:4].isdigit()})
+            metrics.refresh(con)  # once for the whole batch
+            snapshot.publish(con)
+        finally:
+            con.close()
     summary["seconds"] = time.perf_counter() - started
     return summary

@@ -1,11 +1,15 @@
 """Run a report's Great Expectations suite on a typed frame and turn the results into findings.
 
-A rule's verdict on a row depends only on the values of the columns it reads, so GX validates, for
-each group of rules reading the same columns, the distinct combinations of those columns (a 3M-row
-file has a few thousand distinct statuses-and-dates, not 3M). Failing combinations are joined back to
-the file to name every row that holds them. COMPLETE results are asked for only while the failing
-combinations stay under the findings cap; beyond it, GX's first 20 are listed and counted. Severity is
-applied here, since GX treats every failed expectation alike.
+A rule's verdict on a row depends only on the values of the columns it reads, so each group of rules
+reading the same columns is checked on the distinct combinations of those columns (a 3M-row file has a
+few thousand distinct statuses-and-dates, not 3M). Failing combinations are joined back to the file to
+name every row that holds them. Every failing combination is listed while their number stays under the
+findings cap; beyond it, the first 20 per rule are listed and the rest counted. Severity is applied here,
+since GX treats every failed expectation alike.
+
+The suites are evaluated by `value_rules` (polars, the same JSON, GX's semantics) unless a group holds a
+rule it does not know: that group goes through GX, which is then imported (2-5 s) for the first time.
+`run(..., engine="gx")` sends every group through GX: the reference the equivalence tests compare with.
 """
 
 from __future__ import annotations
@@ -13,13 +17,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
+from pipelines import value_rules
+from pipelines.contracts import REPORTS
 from pipelines.findings import ERROR, WARNING, Finding
 from pipelines.reading import ROW
-from pipelines.suites import ROWS_WITH_SAME_KEY, load_suite
+from pipelines.suites import ROWS_WITH_SAME_KEY
 
 SAMPLE = 20
 KEY = "__combination"
@@ -30,9 +37,28 @@ _lock = threading.RLock()
 _state: dict[str, Any] = {}
 
 
+@dataclass
+class Verdict:
+    """One failed rule on a group's distinct combinations: which ones failed (all, or the first SAMPLE)."""
+
+    rule: dict
+    """The expectation as stored in the suite: type, kwargs, meta, severity."""
+    keys: pl.Series
+    complete: bool
+    unexpected_count: int
+
+
 def warm_up() -> None:
-    """Import GX and build the context (2-5 s once per process); safe to call from a background thread."""
-    _batch_definition()
+    """Read every report's suite; import GX and build its context (2-5 s) only if some rule needs GX.
+
+    Safe to call from a background thread."""
+    for kind in REPORTS:
+        for rule in value_rules.load(kind):
+            try:
+                value_rules.check(rule)
+            except value_rules.Unsupported:
+                _batch_definition()
+                return
 
 
 def _batch_definition():
@@ -45,16 +71,7 @@ def _batch_definition():
             ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
             source = ctx.data_sources.add_pandas("uploads")
             _state["batch"] = source.add_dataframe_asset("upload").add_batch_definition_whole_dataframe("whole")
-            _state["suites"] = {}
         return _state["batch"]
-
-
-def _suite(kind: str):
-    _batch_definition()
-    with _lock:
-        if kind not in _state["suites"]:
-            _state["suites"][kind] = load_suite(kind)
-        return _state["suites"][kind]
 
 
 def _plain(value: Any) -> Any:
@@ -94,17 +111,6 @@ def _describe(kind: str, code: str, value: Any, entry: dict) -> str:
             "bad-format": f"'{value}' is not in the expected format"}.get(code, f"'{value}' is not valid")
 
 
-def _columns(cfg) -> tuple[str, ...]:
-    """Columns an expectation reads, including its row condition's column."""
-    kw = cfg.kwargs
-    cols = [kw[k] for k in ("column", "column_A", "column_B") if k in kw] + list(kw.get("column_list", []))
-    condition = kw.get("row_condition")
-    if condition is not None:
-        name = condition["column"]["name"] if isinstance(condition, dict) else condition.column.name
-        cols.append(name)
-    return tuple(dict.fromkeys(cols))
-
-
 def _validate(frame: pl.DataFrame, expectations: list, result_format: str, name: str):
     import great_expectations as gx
 
@@ -116,53 +122,85 @@ def _validate(frame: pl.DataFrame, expectations: list, result_format: str, name:
         return batch.validate(suite, result_format=fmt).results
 
 
-def run(kind: str, typed: pl.DataFrame, cap: int) -> tuple[list[Finding], dict[str, int]]:
-    """Findings for the frame, plus per code the number of failures beyond those listed."""
-    groups: dict[tuple[str, ...], list] = {}
-    for expectation in _suite(kind).expectations:
-        cfg = expectation.configuration
-        groups.setdefault(_columns(cfg), []).append(cfg)
+def run(kind: str, typed: pl.DataFrame, cap: int, engine: str = "auto") -> tuple[list[Finding], dict[str, int]]:
+    """Findings for the frame, plus per code the number of failures beyond those listed.
+
+    engine "auto": value_rules, and GX for a group holding a rule value_rules does not know; "gx": GX only.
+    """
+    if engine not in ("auto", "gx"):
+        raise ValueError(f"unknown engine {engine!r}")
+    groups: dict[tuple[str, ...], list[dict]] = {}
+    for rule in value_rules.load(kind):
+        groups.setdefault(value_rules.columns(rule), []).append(rule)
     findings: list[Finding] = []
     overflow: dict[str, int] = {}
-    for cols, configs in groups.items():
+    for cols, rules in groups.items():
         distinct = typed.select(cols).unique(maintain_order=True).with_row_index(KEY)
-        results = _validate(distinct, [c.to_domain_obj() for c in configs], "SUMMARY", f"{kind}-{cols[0]}")
-        failed = [r for r in results if not r.success]
-        if not failed:
-            continue
-        if sum((r.result or {}).get("unexpected_count") or 0 for r in failed) <= cap:
-            failed = [r for r in _validate(distinct, [r.expectation_config.to_domain_obj() for r in failed],
-                                           "COMPLETE", f"{kind}-{cols[0]}-failed") if not r.success]
-        for r in failed:
-            _collect(r, typed, distinct, cols, cap, findings, overflow)
+        verdicts = None
+        if engine == "auto":
+            try:
+                verdicts = _polars_verdicts(distinct, rules, cap)
+            except value_rules.Unsupported:
+                verdicts = None
+        if verdicts is None:
+            verdicts = _gx_verdicts(distinct, rules, cap, f"{kind}-{cols[0]}")
+        for verdict in verdicts:
+            _collect(verdict, typed, distinct, cols, cap, findings, overflow)
     return findings, overflow
 
 
-def _collect(r, typed: pl.DataFrame, distinct: pl.DataFrame, cols: tuple[str, ...], cap: int,
-             findings: list[Finding], overflow: dict[str, int]) -> None:
-    """Turn one failed expectation on distinct values into findings on the rows of the file."""
+def _polars_verdicts(distinct: pl.DataFrame, rules: list[dict], cap: int) -> list[Verdict]:
+    masks = value_rules.unexpected(distinct, rules)
+    failed = [(rule, distinct.get_column(KEY).filter(mask)) for rule, mask in zip(rules, masks) if mask.any()]
+    complete = sum(keys.len() for _, keys in failed) <= cap
+    return [Verdict(rule, keys if complete else keys.head(SAMPLE), complete, keys.len()) for rule, keys in failed]
+
+
+def _gx_verdicts(distinct: pl.DataFrame, rules: list[dict], cap: int, name: str) -> list[Verdict]:
+    """GX's SUMMARY first; COMPLETE results for the failed rules only while their failures stay under the cap."""
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    expectations = [ExpectationConfiguration(type=r["type"], kwargs=r["kwargs"], meta=r.get("meta"),
+                                             severity=r.get("severity", "critical")).to_domain_obj() for r in rules]
+    failed = [r for r in _validate(distinct, expectations, "SUMMARY", name) if not r.success]
+    if failed and sum((r.result or {}).get("unexpected_count") or 0 for r in failed) <= cap:
+        failed = [r for r in _validate(distinct, [r.expectation_config.to_domain_obj() for r in failed],
+                                       "COMPLETE", f"{name}-failed") if not r.success]
+    return [_verdict(r) for r in failed]
+
+
+def _verdict(r) -> Verdict:
     cfg = r.expectation_config
-    meta = cfg.meta or {}
-    code, column, fix = meta.get("code", cfg.type), meta.get("column"), meta.get("fix", "")
-    severity = WARNING if str(getattr(cfg.severity, "value", cfg.severity)) == "warning" else ERROR
+    rule = {"type": cfg.type, "kwargs": dict(cfg.kwargs), "meta": cfg.meta or {},
+            "severity": str(getattr(cfg.severity, "value", cfg.severity))}
     res = r.result or {}
     if not res and r.exception_info:
-        raise RuntimeError(f"Validation rule {cfg.type} on {column} could not run: {r.exception_info}")
+        raise RuntimeError(f"Validation rule {cfg.type} on {rule['meta'].get('column')} could not run: "
+                           f"{r.exception_info}")
     entries = res.get("unexpected_index_list") or res.get("partial_unexpected_index_list") or []
-    complete = "unexpected_index_list" in res
-    keys = pl.DataFrame({KEY: [int(_plain(e[KEY])) for e in entries]}, schema={KEY: pl.UInt32})
-    bad = distinct.join(keys, on=KEY).drop(KEY)
+    keys = pl.Series(KEY, [int(_plain(e[KEY])) for e in entries], dtype=pl.UInt32)
+    return Verdict(rule, keys, "unexpected_index_list" in res, res.get("unexpected_count") or 0)
+
+
+def _collect(verdict: Verdict, typed: pl.DataFrame, distinct: pl.DataFrame, cols: tuple[str, ...], cap: int,
+             findings: list[Finding], overflow: dict[str, int]) -> None:
+    """Turn one failed rule on distinct values into findings on the rows of the file."""
+    rule, kw = verdict.rule, verdict.rule["kwargs"]
+    meta = rule.get("meta") or {}
+    code, column, fix = meta.get("code", rule["type"]), meta.get("column"), meta.get("fix", "")
+    severity = WARNING if rule.get("severity") == "warning" else ERROR
+    bad = distinct.join(verdict.keys.alias(KEY).to_frame(), on=KEY).drop(KEY)
     shown = [c for c in dict.fromkeys([*cols, column]) if c in typed.columns and c != ROWS_WITH_SAME_KEY]
     rows = typed.join(bad, on=list(cols), nulls_equal=True).select(ROW, *shown).sort(ROW)
     room = max(cap - len(findings), 0)
-    pair = "column_A" in cfg.kwargs
+    pair = "column_A" in kw
     for values in rows.head(room).iter_rows(named=True):
         row = values[ROW]
         value = _plain(values.get(column))
-        detail = {k: values[k] for k in (cfg.kwargs["column_A"], cfg.kwargs["column_B"])} if pair else {}
-        findings.append(Finding(code, f"Row {row}, column {column}: {_describe(cfg.type, code, value, detail)}. "
+        detail = {k: values[k] for k in (kw["column_A"], kw["column_B"])} if pair else {}
+        findings.append(Finding(code, f"Row {row}, column {column}: {_describe(rule['type'], code, value, detail)}. "
                                 f"{fix}", row=row, column=column, value=value, severity=severity))
-    total = rows.height if complete else max(rows.height, res.get("unexpected_count") or 0)
+    total = rows.height if verdict.complete else max(rows.height, verdict.unexpected_count)
     listed = min(rows.height, room)
     if total > listed:
         overflow[code] = overflow.get(code, 0) + total - listed

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import audit
-from pipelines.loading import LoadResult, load, record_rejection
+from pipelines.loading import LoadResult, load, publish_after, record_rejection
 from pipelines.validation import Validated, validate
 from pipelines.warehouse import WRITE_LOCK
 
@@ -45,6 +45,30 @@ def ingest(con: duckdb.DuckDBPyConnection, path: Path | str, data: bytes | None 
                                      on_stage=on_stage))
 
 
+def ingest_file(path: Path | str, *, reading: duckdb.DuckDBPyConnection, kind: str | None = None,
+                agency: str | None = None, quarter: str | None = None, submitted_by: str | None = None,
+                role: str | None = "cli", on_stage: Callable[[str], None] | None = None,
+                on_wait: Callable[[float, str], None] | None = None,
+                prepare: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> Outcome:
+    """Validate a file against `reading` (the snapshot), then take the writer's turn to load it. If a load for
+    the file's agencies landed since the snapshot was published, the file is checked again under the turn, so
+    its cross-report checks always see the data it joins. `prepare` runs first under the turn (upgrades)."""
+    from pipelines import writer
+
+    validated = validate(path, kind=kind, agency=agency, quarter=quarter, con=reading, on_stage=on_stage)
+    agencies = sorted({a for a, _ in validated.groups})
+    based_on = agency_version(reading, agencies) if agencies else None
+    if on_stage:
+        on_stage("waiting for the warehouse")
+    with writer.session(what=f"ingest {Path(path).name}", on_wait=on_wait) as con:
+        if prepare:
+            prepare(con)
+        if based_on is not None and agency_version(con, agencies) != based_on:
+            validated = validate(path, kind=kind, agency=agency, quarter=quarter, con=con, on_stage=on_stage)
+        return Outcome(validated, submit(con, validated, agency=agency, quarter=quarter, submitted_by=submitted_by,
+                                         role=role, on_stage=on_stage))
+
+
 def agency_version(con: duckdb.DuckDBPyConnection, agencies: list[str]) -> int:
     """Latest accepted submission id of these agencies: it changes whenever one of their reports loads."""
     return con.execute("select coalesce(max(submission_id), 0) from submissions where status = 'accepted' "
@@ -69,6 +93,8 @@ def submit(con: duckdb.DuckDBPyConnection, validated: Validated, *, agency: str 
         sid = record_rejection(con, report, agency=groups[0][0], quarter=groups[0][1], submitted_by=submitted_by,
                                submitted_at=submitted_at)
         result = LoadResult("rejected", [sid])
+        if publish:  # readers see rejections (and their findings) in the snapshot too
+            publish_after(con, result)
     else:
         if on_stage:
             on_stage("loading")

@@ -5,8 +5,8 @@ record kept); an identical file (same sha256 as every group's current submission
 a rejected file is recorded with its findings and writes no facts.
 
 A load that cannot be written (a full disk) is rolled back and raises warehouse.DiskFull saying what to
-free. Publication comes after the commit: if it fails, the load stands (status "loaded") and the result
-carries `publish_error`; the snapshot stays stale until the next publish (any writing command repairs it).
+free. Publication comes after the commit (or is left to the next writer in line, snapshot.publish_due): if it
+fails, the load stands (status "loaded") and the result carries `publish_error`; the snapshot stays stale until the next publish (any writing command repairs it).
 """
 
 from __future__ import annotations
@@ -151,11 +151,17 @@ def load(con: duckdb.DuckDBPyConnection, report: Report, typed: pl.DataFrame, gr
                     pass
         result = LoadResult("loaded", ids["submission_id"].to_list(), superseded, typed.height)
         if publish:
-            try:
-                snapshot.publish(con)
-            except Exception as exc:  # committed: the load stands, the snapshot is stale until the next publish
-                result.publish_error = str(exc) or type(exc).__name__
+            publish_after(con, result)
     return result
+
+
+def publish_after(con: duckdb.DuckDBPyConnection, result: LoadResult) -> None:
+    """Publish (or leave to the next writer in line, snapshot.publish_due) what a committed write changed; a
+    failure is kept in the result: the write stands, the snapshot is stale until the next publication."""
+    try:
+        snapshot.publish_due(con)
+    except Exception as exc:
+        result.publish_error = str(exc) or type(exc).__name__
 
 
 def _group_frame(typed: pl.DataFrame, groups: list[tuple[str, str]]) -> pl.DataFrame:

@@ -29,6 +29,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
                    "warehouse file (data/warehouse.audit.duckdb)."),
     "PEER_DEMO_MODE": ("on", "on: without a sign-in provider the app runs as a demo (banner, role switcher). "
                        "off: without a provider the app refuses to start."),
+    "PEER_WRITE_WAIT_S": ("60", "Seconds a writer (upload, ingest, init) waits in line for another load to finish "
+                          "before it says the warehouse is busy."),
+    "PEER_PUBLISH_EVERY_S": ("10", "While other loads wait in line, publication of the snapshot is left to the last "
+                             "of them, but never for longer than this many seconds after a load committed."),
     "PEER_ORIGINALS": ("", "Folder keeping every uploaded file (accepted or rejected) by sha256; empty means "
                        "originals/ beside the warehouse file."),
 }
@@ -101,3 +105,11 @@ def sql_timeout_s() -> float:
 
 def sql_max_rows() -> int:
     return int(get("PEER_SQL_MAX_ROWS"))
+
+
+def write_wait_s() -> float:
+    return float(get("PEER_WRITE_WAIT_S"))
+
+
+def publish_every_s() -> float:
+    return float(get("PEER_PUBLISH_EVERY_S"))

@@ -1,10 +1,15 @@
-"""The published read-only snapshot: a consistent copy of the warehouse for analysts' tools.
+"""The published read-only snapshot: a consistent copy of the warehouse, what every reader reads.
 
-DuckDB lets no other process open a file that one process holds read-write, so readers outside the
-writing process open this copy instead. It is replaced atomically (copy to a temp file, then rename):
-a reader holding the old file keeps reading it; the next open sees the new one. (Inside one process,
-DuckDB shares one open instance per path: a connection opened while another still holds the old
-snapshot shares the old copy; once those close, the next open sees the new one.)
+DuckDB lets no other process open a file that one process holds read-write, so readers (the dashboard,
+the SQL workbench, `query`, analysts' tools) open this copy instead and never hold the warehouse. It is
+replaced atomically (copy to a temp file, then rename): a reader holding the old file keeps reading it; the
+next open sees the new one. Inside one process DuckDB shares one open instance per path, so a long-lived
+reader (`reader`) attaches the file to an in-memory database instead: each generation of the snapshot gets
+its own instance, and `generation` tells when a newer one is there.
+
+Publication coalesces: a writer that finishes while other writers wait in line leaves the copy to the last
+of them (`publish_due`), unless its load committed more than PEER_PUBLISH_EVERY_S ago, so a busy season
+makes one copy for many loads and a load is still visible within that bound of its turn ending.
 
 A publication killed halfway (kill -9, power loss) leaves its temp copy (`.snapshot-<pid>-*.duckdb`, named
 after the writing process) and a stale snapshot: the next publish removes temp copies whose process is
@@ -19,6 +24,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import duckdb
@@ -41,6 +47,7 @@ def publish(con: duckdb.DuckDBPyConnection, target: Path | None = None) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with WRITE_LOCK:
         remove_orphans(target.parent)
+        con.execute("delete from warehouse_settings where name = 'unpublished_since'")
         con.execute("checkpoint")
         tmp = None
         try:
@@ -92,32 +99,89 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def published_version(target: Path | None = None) -> int | None:
-    """The latest accepted submission id the snapshot holds (0 for none); None when there is no readable one."""
+CATALOG = "snapshot"
+
+
+def generation(target: Path | None = None) -> tuple | None:
+    """Identifies the snapshot file now at `target` (a new one after every publication); None when missing."""
+    try:
+        st = Path(target or settings.snapshot_path()).stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def reader(target: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the snapshot now at `target` (its own instance; see the module docstring).
+    Take cursors with `cursor`: DuckDB does not carry the default catalog over to a cursor."""
+    target = Path(target or settings.snapshot_path())
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"attach '{target.as_posix().replace(chr(39), chr(39) * 2)}' as {CATALOG} (read_only)")
+        con.execute(f"use {CATALOG}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor of any connection reading by unqualified names: a `reader`'s reads the snapshot."""
+    cur = con.cursor()
+    try:
+        cur.execute(f"use {CATALOG}")
+    except duckdb.CatalogException:
+        pass  # a warehouse connection: its own catalog is already the default
+    return cur
+
+
+def publish_due(con: duckdb.DuckDBPyConnection, target: Path | None = None) -> bool:
+    """Publish now unless another writer waits in line and this load's changes can wait for it: True when
+    published. What is left unpublished is remembered in the warehouse (`unpublished_since`), so the writer
+    that publishes next, or any writer once the bound has passed, takes it along."""
+    from pipelines import writer
+
+    since = con.execute("select value from warehouse_settings where name = 'unpublished_since'").fetchall()
+    now = time.time()
+    first = float(since[0][0]) if since else now
+    if writer.waiting(database_file(con)) and now - first < settings.publish_every_s():
+        if not since:
+            con.execute("insert or replace into warehouse_settings values ('unpublished_since', ?)", [str(now)])
+        return False
+    publish(con, target)
+    return True
+
+
+VERSION_SQL = ("select (select coalesce(max(submission_id), 0) from submissions), "
+               "(select value from warehouse_settings where name = 'build')")
+"""What a publication carries: every recorded submission (accepted or rejected) and the build of the views."""
+
+
+def published_version(target: Path | None = None) -> tuple | None:
+    """The snapshot's version (see VERSION_SQL); None when there is no readable one."""
     target = Path(target or settings.snapshot_path())
     if not target.exists():
         return None
     try:
-        con = duckdb.connect(str(target), read_only=True)
+        con = reader(target)
     except duckdb.Error:
         return None
     try:
-        return con.execute("select coalesce(max(submission_id), 0) from submissions where status = 'accepted'"
-                           ).fetchall()[0][0]
+        return tuple(con.execute(VERSION_SQL).fetchall()[0])
     except duckdb.Error:
         return None
     finally:
         con.close()
 
 
-def warehouse_version(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("select coalesce(max(submission_id), 0) from submissions where status = 'accepted'"
-                       ).fetchall()[0][0]
+def warehouse_version(con: duckdb.DuckDBPyConnection) -> tuple:
+    return tuple(con.execute(VERSION_SQL).fetchall()[0])
 
 
 def repair(con: duckdb.DuckDBPyConnection, target: Path | None = None) -> bool:
-    """Remove orphaned temp copies, and publish again when the snapshot is missing or older than the
-    warehouse's latest accepted submission (a publication was interrupted or failed). True if it published."""
+    """Remove orphaned temp copies, and publish again when the snapshot is missing or behind the warehouse (a
+    publication was interrupted, failed or left to a writer that never came; a new build of the views). True
+    if it published."""
     target = Path(target or settings.snapshot_path())
     with WRITE_LOCK:
         remove_orphans(target.parent)

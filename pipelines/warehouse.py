@@ -29,7 +29,7 @@ class DiskFull(OSError):
 
 
 NOTICES: list[str] = []
-"""Things opening the warehouse repaired on the way (a missing audit file), for the caller to show."""
+"""Things repaired on the way (a missing audit file started again), for the caller to show."""
 
 
 def is_disk_full(exc: BaseException) -> bool:
@@ -62,42 +62,21 @@ def disk_full(folder: Path, what: str) -> DiskFull:
 
 
 def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse; a file locked by another process raises WarehouseBusy, never waits."""
+    """Open the warehouse file itself; a file held by another process raises WarehouseBusy, never waits.
+    Writers open it through writer.session (their turn in line); readers open the snapshot (snapshot.reader)."""
     path = Path(path or settings.db_path())
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
-        if not read_only:
-            _attach_audit_repairing(con, settings.audit_path(path))
-        return con
+        return duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             holder = re.search(r"PID (\d+)", str(exc))
             who = f" (process {holder.group(1)})" if holder else ""
             raise WarehouseBusy(
                 f"Warehouse busy: {path.name} is open for writing in another program{who}. "
-                "Wait for it to finish (or stop the dashboard) and try again.") from exc
+                "Wait for it to finish and try again.") from exc
         raise
-
-
-def _attach_audit_repairing(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Attach the audit log; a warehouse restored from a backup or copied without its audit file gets a new,
-    empty one (said in NOTICES), so recording an upload never fails after the load has committed."""
-    from pipelines import audit
-
-    existed = path.exists()
-    attach_audit(con, path)
-    has_log = con.execute("select count(*) from duckdb_tables() where database_name = 'audit' "
-                          "and table_name = 'audit_log'").fetchall()[0][0]
-    if has_log:
-        return
-    with WRITE_LOCK:
-        con.execute(audit.DDL)
-    if schema_version(con):  # a warehouse with data but no trail: say so (a new warehouse starts its own)
-        why = "was missing" if not existed else "had no audit table"
-        NOTICES.append(f"The audit trail {path} {why} (a warehouse restored or copied without it?): started a "
-                       "new, empty one. Earlier events are only in the old file, if it still exists.")
 
 
 def attach_audit(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
@@ -229,6 +208,7 @@ def init(con: duckdb.DuckDBPyConnection) -> int:
             metrics.create_views(con)
             if found < SCHEMA_VERSION:
                 con.execute("insert into schema_version (version) values (?)", [SCHEMA_VERSION])
+            set_setting(con, "build", build_id())
             if settings.get("PEER_AS_OF"):
                 set_setting(con, "as_of", settings.get("PEER_AS_OF"))
             con.execute("commit")
@@ -240,9 +220,23 @@ def init(con: duckdb.DuckDBPyConnection) -> int:
             if is_disk_full(exc):
                 raise disk_full(settings.db_path().parent, "the warehouse was not changed.") from exc
             raise
-        attach_audit(con, None)  # a connection opened without connect() (an in-memory warehouse)
-        con.execute(audit.DDL)  # its own transaction: one transaction writes one attached database
+        if found == 0:
+            audit.create(con)  # its own file (or, for a warehouse in memory, attached in memory)
     return found
+
+
+def build_id() -> str:
+    """Changes with the schema, the view definitions and the reference data: a snapshot of another build is
+    published again (snapshot.repair) even when no submission came in."""
+    import hashlib
+
+    from pipelines import metrics, publication
+
+    digest = hashlib.sha256(f"{SCHEMA_VERSION}".encode())
+    for source in (Path(metrics.__file__), Path(publication.__file__), *sorted(Path(metrics.__file__).parent.glob(
+            "sql/*.sql")), *sorted(settings.reference_dir().glob("*.csv"))):
+        digest.update(source.name.encode() + source.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def load_reference(con: duckdb.DuckDBPyConnection, folder: Path | None = None) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 from streamlit.testing.v1 import AppTest
 
-from dashboard import upload
+from pipelines import upload
 from pipelines import audit, snapshot
 from pipelines.ingest import ingest
 from tests.conftest import audit_events, clean_rows, csv_bytes
@@ -19,15 +19,16 @@ ROOT = Path(APP).parent
 
 
 def events(con, action: str) -> list[tuple]:
-    return con.execute("select actor, role, target, detail from audit.audit_log where action = ? order by event_id",
-                       [action]).fetchall()
+    """(actor, role, target, detail) of one action in the log of the warehouse `con` holds, oldest first."""
+    frame = audit.events(con, actions=[action])
+    return list(reversed(frame.select("actor", "role", "target", "detail").rows()))
 
 
 def test_uploads_accepted_rejected_and_replacements_are_audited(con, env):
     rows = clean_rows("headcount")
     first = upload.check(con, "headcount.csv", csv_bytes(rows), agency="AG0001", quarter="2026-Q1",
                          submitted_by="sam@agency.example", role="agency_submitter")
-    loaded = upload.submit(con, first, submitted_by="sam@agency.example", role="agency_submitter")
+    loaded = upload.submit(first, submitted_by="sam@agency.example", role="agency_submitter")
     (actor, role, target, detail), = events(con, "upload_accepted")
     assert (actor, role, target) == ("sam@agency.example", "agency_submitter", f"#{loaded.submission_ids[0]}")
     assert "headcount · headcount.csv · AG0001 2026-Q1 · 3 rows" in detail
@@ -35,7 +36,7 @@ def test_uploads_accepted_rejected_and_replacements_are_audited(con, env):
     rows[1][3] = "6"  # a corrected headcount replaces the first file
     second = upload.check(con, "headcount-v2.csv", csv_bytes(rows), agency="AG0001", quarter="2026-Q1",
                           submitted_by="sam@agency.example", role="agency_submitter")
-    again = upload.submit(con, second, submitted_by="sam@agency.example", role="agency_submitter", confirmed=True,
+    again = upload.submit(second, submitted_by="sam@agency.example", role="agency_submitter", confirmed=True,
                           acknowledged=True)
     (_, _, target, detail), = events(con, "replacement")
     assert target == f"#{again.submission_ids[0]}" and detail == f"replaces #{loaded.submission_ids[0]}"
@@ -46,7 +47,7 @@ def test_uploads_accepted_rejected_and_replacements_are_audited(con, env):
     (actor, role, target, detail), = events(con, "upload_rejected")
     assert (actor, target) == ("sam@agency.example", f"#{bad.rejection_id}")
     assert f"{len(bad.report.errors)} errors, 0 warnings" in detail and bad.report.errors
-    assert con.execute("select count(*) from audit.audit_log").fetchall() == [(4,)]  # 2 accepted, 1 replacement, 1 rejected
+    assert audit.events(con).height == 4  # 2 accepted, 1 replacement, 1 rejected
 
 
 def test_command_line_loads_are_audited_as_the_operating_system_user(con, env, write):

@@ -186,7 +186,7 @@ def test_oversize_file_on_disk_is_refused_without_reading_it(monkeypatch, tmp_pa
 
 
 def test_oversize_upload_on_the_page_path_loads_nothing(con, env, monkeypatch):
-    from dashboard import upload
+    from pipelines import upload
 
     monkeypatch.setenv("PEER_MAX_UPLOAD_MB", "0.001")
     checked = upload.check(con, "h.xlsx", xlsx_bytes(clean_rows("headcount") * 10), agency="AG0001",

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from dashboard import upload
+from pipelines import upload
 from pipelines import compliance, suites, warehouse
 from pipelines.contracts import REFERENCE, REPORTS
 from pipelines.ingest import ingest
@@ -270,7 +270,7 @@ def test_an_xlsx_assessment_points_at_its_cells_and_a_clean_one_loads(con):
 
 def test_the_replacement_preview_compares_ratings_and_open_actions(con):
     first = upload.check(con, "practices.csv", csv_bytes(assessment(con)), agency="AG0001", quarter="2026-Q2")
-    assert upload.submit(con, first, submitted_by="tester").status == "loaded"
+    assert upload.submit(first, submitted_by="tester").status == "loaded"
     rows = assessment(con)
     for r in rows[1:]:
         r[3], r[4], r[5], r[6:9] = "4", "", "0", ["DONE", "HR", ""]

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import upload, upload_findings
+from pipelines import upload, upload_findings
 from pipelines import docgen, ingest, originals, settings
 from pipelines.contracts import REPORTS
 from tests.conftest import clean_rows, csv_bytes
@@ -56,7 +56,7 @@ def test_clean_file_is_checked_once_then_loaded_and_kept(con, env):
     checked = check(con, clean_rows("headcount"))
     assert checked.valid and not checked.replaces and not checked.identical and checked.rejection_id is None
     assert facts(con, "select count(*) from submissions") == [(0,)]  # checking writes no submission
-    result = upload.submit(con, checked, submitted_by="tester")
+    result = upload.submit(checked, submitted_by="tester")
     assert result.status == "loaded" and result.rows == 3
     assert facts(con, "select agency_id, quarter, report, status, rows, submitted_by, sha256 from submissions") == [
         ("AG0001", "2026-Q1", "headcount", "accepted", 3, "tester", checked.report.sha256)]
@@ -91,7 +91,7 @@ def test_errors_name_code_row_column_and_letter_and_load_nothing(con, env):
         == [("fulltime-exceeds-headcount", 2, "headcount_fulltime"), ("value-not-allowed", 4, "role")]
     assert originals.read(checked.report.sha256) == checked.data
     with pytest.raises(ValueError):
-        upload.submit(con, checked, submitted_by="tester")
+        upload.submit(checked, submitted_by="tester")
 
 
 def test_first_twenty_of_each_code_are_listed_and_all_are_counted(con):
@@ -113,16 +113,16 @@ def test_warnings_need_acknowledgement_and_are_stored_with_the_submission(con):
     checked = check(con, rows)
     assert checked.valid and [f.code for f in checked.report.warnings] == ["extra-column"]
     with pytest.raises(ValueError, match="Acknowledge"):
-        upload.submit(con, checked, submitted_by="tester")
+        upload.submit(checked, submitted_by="tester")
     assert facts(con, "select count(*) from submissions") == [(0,)]
-    result = upload.submit(con, checked, submitted_by="tester", acknowledged=True)
+    result = upload.submit(checked, submitted_by="tester", acknowledged=True)
     assert result.status == "loaded"
     assert facts(con, "select s.warning_count, f.severity, f.code, f.\"column\" from submissions s "
                       "join submission_findings f using (submission_id)") == [(1, "warning", "extra-column", "notes")]
 
 
 def test_replacement_shows_before_and_after_and_needs_confirmation(con):
-    first = upload.submit(con, check(con, clean_rows("headcount")), submitted_by="tester")
+    first = upload.submit(check(con, clean_rows("headcount")), submitted_by="tester")
     rows = clean_rows("headcount")
     rows[1][3], rows[1][5] = "7", "6"  # PEER_RECOVERY_SUD headcount 5 -> 7, fte 4.5 -> 6
     checked = check(con, rows)
@@ -133,8 +133,8 @@ def test_replacement_shows_before_and_after_and_needs_confirmation(con):
     assert changes["Peer FTE"] == (4.5, 6.0, 1.5)
     assert changes["Clinician FTE"] == (9.5, 9.5, 0)
     with pytest.raises(ValueError, match="Confirm"):
-        upload.submit(con, checked, submitted_by="tester")
-    result = upload.submit(con, checked, submitted_by="tester", confirmed=True)
+        upload.submit(checked, submitted_by="tester")
+    result = upload.submit(checked, submitted_by="tester", confirmed=True)
     assert result.status == "loaded" and result.superseded_ids == first.submission_ids
     assert facts(con, f"select sum(headcount) filter (where role in {PEERS}) from headcount") == [(7,)]
     assert facts(con, "select submission_id, superseded_by from submissions order by 1") == [
@@ -142,11 +142,11 @@ def test_replacement_shows_before_and_after_and_needs_confirmation(con):
 
 
 def test_identical_file_says_so_and_changes_nothing(con):
-    upload.submit(con, check(con, clean_rows("headcount")), submitted_by="tester")
+    upload.submit(check(con, clean_rows("headcount")), submitted_by="tester")
     before = facts(con, "select * from submissions")
     again = check(con, clean_rows("headcount"), name="renamed.csv")
     assert again.identical and not again.replaces
-    assert upload.submit(con, again, submitted_by="tester").status == "unchanged"
+    assert upload.submit(again, submitted_by="tester").status == "unchanged"
     assert facts(con, "select * from submissions") == before
     assert facts(con, "select count(*) from headcount") == [(3,)]
 
@@ -155,7 +155,7 @@ def test_header_only_file_records_nothing_to_report(con):
     template = docgen.template_csv(REPORTS["billing"]).encode()
     checked = check(con, template, name="billing.csv")
     assert checked.valid and checked.kind == "billing" and checked.validated.typed.height == 0
-    result = upload.submit(con, checked, submitted_by="tester")
+    result = upload.submit(checked, submitted_by="tester")
     assert result.status == "loaded" and result.rows == 0
     assert facts(con, "select agency_id, quarter, report, status, rows from submissions") == [
         ("AG0001", "2026-Q1", "billing", "accepted", 0)]
@@ -165,7 +165,7 @@ def test_header_only_file_records_nothing_to_report(con):
 def test_xlsx_upload_loads_and_points_at_cells(con):
     good = check(con, xlsx_bytes(clean_rows("retention")), name="retention.xlsx")
     assert good.valid and good.kind == "retention"
-    assert upload.submit(con, good, submitted_by="tester").status == "loaded"
+    assert upload.submit(good, submitted_by="tester").status == "loaded"
     assert facts(con, "select count(*), min(event_date) from retention")[0][0] == 2
     rows = clean_rows("retention")
     rows[2][4] = "2025-12-31"  # row 3: event before the quarter (column E)
@@ -183,12 +183,12 @@ def test_a_check_overtaken_by_another_load_is_told_to_retry(con):
     rows = clean_rows("headcount")
     rows[1][3] = "6"
     b = check(con, rows)
-    assert upload.submit(con, a, submitted_by="a").status == "loaded"
-    late = upload.submit(con, b, submitted_by="b")
+    assert upload.submit(a, submitted_by="a").status == "loaded"
+    late = upload.submit(b, submitted_by="b")
     assert late.status == "retry" and "again" in late.message
     assert facts(con, "select count(*), sum(headcount) from headcount") == [(3, 16)]  # a's rows only
     again = check(con, rows)  # checking again shows the replacement of a's submission
-    assert again.replaces and upload.submit(con, again, submitted_by="b", confirmed=True).status == "loaded"
+    assert again.replaces and upload.submit(again, submitted_by="b", confirmed=True).status == "loaded"
     assert facts(con, "select sum(headcount) from headcount") == [(17,)]
 
 
@@ -209,7 +209,7 @@ def test_two_uploads_started_together_from_two_threads_end_consistent(con, same_
         try:
             checked = check(cur, rows, agency=agency)
             barrier.wait(timeout=60)
-            outcomes[i] = upload.submit(cur, checked, submitted_by=f"user{i}", confirmed=True).status
+            outcomes[i] = upload.submit(checked, submitted_by=f"user{i}", confirmed=True).status
         except Exception as exc:  # reported below
             errors.append(exc)
         finally:

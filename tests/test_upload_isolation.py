@@ -20,7 +20,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import upload
+from pipelines import upload
 from pipelines import checks, compliance, settings, warehouse
 from pipelines.contracts import PEER_ROLES, REPORTS
 from pipelines.findings import Report

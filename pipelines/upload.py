@@ -1,7 +1,10 @@
-"""The upload flow without widgets: check a file (validate once, keep it, record a rejection), then submit it.
+"""The upload flow without widgets: check a file (validate once; a rejection is recorded), then submit it.
 
-The page renders what `check` returns and calls `submit` with the same validated rows, so a file is
-validated once and loaded through pipelines.ingest.submit, the path the command line uses.
+The page renders what `check` returns and calls `submit` with the same validated rows, so a file is read and
+validated once and loaded through pipelines.ingest.submit, the path the command line uses. Checking reads
+the published snapshot (the caller's connection); recording a rejection and submitting take the writer's
+turn (writer.session) for that moment only, and the write re-checks that no other load for the agency
+landed in between.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
-from dashboard import upload_changes
-from pipelines import ingest, originals
+from pipelines import ingest, originals, upload_changes, writer
 from pipelines.validation import Validated, validate
 from pipelines.warehouse import WarehouseBusy
+
+Wait = Callable[[float, str], None] | None
+"""Told how long a write has waited for another load, and who holds the warehouse (see writer.turn)."""
 
 
 @dataclass
@@ -68,14 +73,17 @@ class Submitted:
 
 def check(con: duckdb.DuckDBPyConnection, file_name: str, data: bytes, *, agency: str, quarter: str,
           kind: str | None = None, submitted_by: str | None = None, role: str = "unknown",
-          on_stage: Callable[[str], None] | None = None) -> Checked:
-    """Validate an upload for one agency and quarter, keep the original file, and record it if rejected."""
+          on_stage: Callable[[str], None] | None = None, on_wait: Wait = None) -> Checked:
+    """Validate an upload for one agency and quarter against `con` (the snapshot); a rejected file is
+    recorded, and kept, right away."""
     validated = validate(file_name, data, kind=kind, agency=agency, quarter=quarter, con=con, on_stage=on_stage)
-    originals.keep(con, data, file_name)
     agencies = sorted({a for a, _ in validated.groups}) or [agency]
     checked = Checked(file_name, data, agency, quarter, validated, ingest.agency_version(con, agencies))
     if not checked.valid:
-        result = ingest.submit(con, validated, agency=agency, quarter=quarter, submitted_by=submitted_by, role=role)
+        with writer.session(what=f"recording the rejected upload {file_name}", on_wait=on_wait) as wcon:
+            originals.keep(wcon, data, file_name)
+            result = ingest.submit(wcon, validated, agency=agency, quarter=quarter, submitted_by=submitted_by,
+                                   role=role)
         checked.rejection_id = result.submission_ids[0]
         return checked
     checked.current = upload_changes.current_submissions(con, checked.kind, validated.groups)
@@ -84,12 +92,13 @@ def check(con: duckdb.DuckDBPyConnection, file_name: str, data: bytes, *, agency
     return checked
 
 
-def submit(con: duckdb.DuckDBPyConnection, checked: Checked, *, submitted_by: str | None, role: str = "unknown",
-           acknowledged: bool = False, confirmed: bool = False) -> Submitted:
-    """Load a checked file. Warnings need `acknowledged`, a replacement needs `confirmed`.
+def submit(checked: Checked, *, submitted_by: str | None, role: str = "unknown", acknowledged: bool = False,
+           confirmed: bool = False, on_wait: Wait = None) -> Submitted:
+    """Load a checked file, waiting in line for the writer's turn. Warnings need `acknowledged`, a replacement
+    needs `confirmed`.
 
     Returns status "retry" (nothing written) when another load got in first: the agency's data changed
-    since the check, or the warehouse was busy.
+    since the check, or the warehouse stayed busy past the wait.
     """
     if not checked.valid:
         raise ValueError("A file with errors cannot be submitted.")
@@ -98,12 +107,14 @@ def submit(con: duckdb.DuckDBPyConnection, checked: Checked, *, submitted_by: st
     if checked.replaces and not confirmed:
         raise ValueError("Confirm the replacement before submitting.")
     try:
-        result = ingest.submit(con, checked.validated, agency=checked.agency, quarter=checked.quarter,
-                               submitted_by=submitted_by, based_on=checked.based_on, role=role)
+        with writer.session(what=f"loading the upload {checked.file_name}", on_wait=on_wait) as con:
+            originals.keep(con, checked.data, checked.file_name)
+            result = ingest.submit(con, checked.validated, agency=checked.agency, quarter=checked.quarter,
+                                   submitted_by=submitted_by, based_on=checked.based_on, role=role)
     except ingest.Stale as exc:
         return Submitted("retry", message=str(exc))
     except (duckdb.TransactionException, WarehouseBusy) as exc:
-        return Submitted("retry", message=f"The warehouse was busy with another upload ({exc}). Submit again.")
+        return Submitted("retry", message=f"{exc} Submit again.")
     if result.status == "unchanged":
         return Submitted("unchanged", message="This exact file is already the current submission; nothing changed.")
     return Submitted("loaded", result.submission_ids, result.superseded_ids, result.rows)

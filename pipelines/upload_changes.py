@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from pipelines import snapshot
 from pipelines.contracts import PEER_ROLES
 
 _PEERS = "role in (" + ", ".join(f"'{r}'" for r in PEER_ROLES) + ")"
@@ -31,7 +32,7 @@ with "Mean" stays empty where there is nothing to average (no peer rating is not
 def current_submissions(con: duckdb.DuckDBPyConnection, kind: str, groups: list[tuple[str, str]]) -> pl.DataFrame:
     """The accepted, not superseded submissions of these (agency, quarter) groups for the report."""
     frame = pl.DataFrame(groups, schema={"agency_id": pl.String, "quarter": pl.String}, orient="row")
-    cur = con.cursor()
+    cur = snapshot.cursor(con)
     try:
         cur.register("upload_groups", frame)
         return cur.sql(
@@ -49,7 +50,7 @@ def before_after(con: duckdb.DuckDBPyConnection, kind: str, current: pl.DataFram
     exprs = [("Rows", "count(*)"), *MEASURES[kind]]
     select = ", ".join((sql if label.startswith("Mean") else f"coalesce({sql}, 0)") + f" as m{i}"
                        for i, (label, sql) in enumerate(exprs))
-    cur = con.cursor()
+    cur = snapshot.cursor(con)
     try:
         cur.register("incoming_rows", incoming)
         before = cur.execute(f"select {select} from {kind} where submission_id in (select unnest(?::bigint[]))",
