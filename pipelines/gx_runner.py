@@ -134,8 +134,9 @@ def run(kind: str, typed: pl.DataFrame, cap: int, engine: str = "auto") -> tuple
         groups.setdefault(value_rules.columns(rule), []).append(rule)
     findings: list[Finding] = []
     overflow: dict[str, int] = {}
-    for cols, rules in groups.items():
-        distinct = typed.select(cols).unique(maintain_order=True).with_row_index(KEY)
+    distincts = pl.collect_all([typed.lazy().select(cols).unique(maintain_order=True).with_row_index(KEY)
+                                for cols in groups])  # one parallel pass over the file
+    for (cols, rules), distinct in zip(groups.items(), distincts):
         verdicts = None
         if engine == "auto":
             try:
