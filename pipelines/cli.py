@@ -96,10 +96,18 @@ def _prepare(con) -> None:
 
 
 def _waiting(describe):
-    """An on_wait callback for writer.turn that shows the wait (in `describe`'s words) as it goes."""
+    """An on_wait callback for writer.turn: the wait shown as it goes (`describe`, a progress line) and said on
+    stderr when it starts and every 10 s, so logs of unattended runs show it too."""
+    said = []
+
     def told(seconds: float, holder: str) -> None:
-        describe(f"waiting for the warehouse{' (' + escape(holder) + ')' if holder else ''}, {seconds:.0f} s "
-                 f"of at most {settings.write_wait_s():.0f} s")
+        text = (f"waiting for the warehouse{' (' + escape(holder) + ')' if holder else ''}, {seconds:.0f} s "
+                f"of at most {settings.write_wait_s():.0f} s")
+        if not said or seconds - said[-1] >= 10:
+            said.append(seconds)
+            err.print(text[0].upper() + text[1:] + ".", highlight=False, soft_wrap=True)
+        if describe is not err.print:
+            describe(text)
     return told
 
 

@@ -137,8 +137,8 @@ def load(con: duckdb.DuckDBPyConnection, report: Report, typed: pl.DataFrame, gr
             superseded = _supersede(con, kind)
             _insert_facts(con, kind, typed)
             _store_warnings(con, report, typed, ids)
-            if refresh:
-                metrics.refresh(con)
+            if refresh:  # only the quarters this load can change: its earliest and later
+                metrics.refresh(con, since=min(q for _, q in groups))
             con.execute("commit")
         except Exception as exc:
             _rollback(con, exc)

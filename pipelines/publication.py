@@ -390,10 +390,13 @@ def _agencies(parts: list[Key], hidden: set[Key], values: dict[Key, float],
     return len({agency for p in parts if p in hidden for agency, part in own.get(p, {}).items() if part})
 
 
-def solve(con: duckdb.DuckDBPyConnection) -> int:
-    """Decide every cell of pub_cells (its `hidden` column); returns how many are hidden."""
+def solve(con: duckdb.DuckDBPyConnection, since: str | None = None) -> int:
+    """Decide every cell of pub_cells (its `hidden` column), or those of quarter `since` and later; returns how
+    many of them are hidden."""
+    since = since or ""
     cells_found = con.execute("select quarter, family, entity_id, agency_type, categorization, category, value, "
-                              "agencies, contributors, dominated from pub_cells").fetchall()
+                              "agencies, contributors, dominated from pub_cells where quarter >= ?", [since]
+                              ).fetchall()
     families = {f.name: f for f in FAMILIES}
     people = {f.name: f.people for f in FAMILIES}
     problems: dict[tuple[str, str], dict[Key, tuple[float, bool]]] = defaultdict(dict)
@@ -405,7 +408,7 @@ def solve(con: duckdb.DuckDBPyConnection) -> int:
     parts: dict[tuple[str, str], dict[Key, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
     for q, fam, agency, region, cz, cat, value in con.execute(
             "select quarter, family, agency_id, region_id, categorization, category, value "
-            "from pub_agency_cells").fetchall():
+            "from pub_agency_cells where quarter >= ?", [since]).fetchall():
         for key in ((region, "ALL", cz, cat), ("STATE", "ALL", cz, cat)):
             parts[(q, fam)][key][agency] = float(value)
     rows = []
@@ -668,21 +671,33 @@ def _type(con: duckdb.DuckDBPyConnection, view: str, column: str) -> str:
                        [view, column]).fetchall()[0][0]
 
 
-def protect(con: duckdb.DuckDBPyConnection) -> int:
-    """pub_cells from pub_agency_cells, every cell decided; returns the number of hidden cells."""
-    con.execute(PLACE_CELLS.format(small=SMALLEST_SHOWN - 1))
-    return solve(con)
+def protect(con: duckdb.DuckDBPyConnection, since: str | None = None) -> int:
+    """pub_cells from pub_agency_cells, every cell decided (or only those of quarter `since` and later: each
+    quarter is its own set of problems); returns the number of hidden cells decided."""
+    _build(con, PLACE_CELLS.format(small=SMALLEST_SHOWN - 1), "pub_cells", since)
+    return solve(con, since)
 
 
-def refresh(con: duckdb.DuckDBPyConnection) -> int:
-    """Rebuild the layer from the current KPI views (inside the caller's transaction); returns the number of
-    hidden cells."""
+def _build(con: duckdb.DuckDBPyConnection, create_sql: str, table: str, since: str | None) -> None:
+    from pipelines import metrics
+
+    exists = con.execute("select count(*) from duckdb_tables() where table_name = ? and database_name = "
+                         "current_database()", [table]).fetchall()[0][0]
+    if since is None or not exists:
+        con.execute(create_sql)
+    else:
+        metrics.refresh_rows(con, table, create_sql, since)
+
+
+def refresh(con: duckdb.DuckDBPyConnection, since: str | None = None) -> int:
+    """Rebuild the layer from the current KPI views (inside the caller's transaction), all of it or only the
+    quarters from `since` on (see metrics.refresh); returns the number of hidden cells decided."""
     from pipelines.compliance import DUE_QUARTERS
 
     setting, default = DUE_QUARTERS["practices"]
     con.execute(PRACTICE_ROUNDS.format(setting=setting, default=default))
-    con.execute(AGENCY_CELLS.format(stages=len(STAGES)))
-    hidden = protect(con)
+    _build(con, AGENCY_CELLS.format(stages=len(STAGES)), "pub_agency_cells", since)
+    hidden = protect(con, since)
     con.execute(SHOWN_REFS.format(year_end=YEAR_END, round=PRACTICE_ROUND))
     con.execute(STAGE_GRID.format(stages=", ".join(f"({order}, '{name}')" for order, name in STAGES)))
     for view in KEYS:

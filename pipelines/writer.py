@@ -103,6 +103,7 @@ def turn(db: Path | None = None, *, what: str = "", wait: float | None = None,
             time.sleep(POLL_S)
         _leave_queue(ticket)
         ticket = None
+        waited = time.monotonic() - start
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"process {os.getpid()}{': ' + what if what else ''}, since "
                       f"{time.strftime('%H:%M:%S')}\n".encode(), 0)
@@ -110,9 +111,18 @@ def turn(db: Path | None = None, *, what: str = "", wait: float | None = None,
             yield
         finally:
             os.ftruncate(fd, 0)
+            _log_turn(what, waited, time.monotonic() - start - waited)
     finally:
         _leave_queue(ticket)
         os.close(fd)  # releases the lock
+
+
+def _log_turn(what: str, waited: float, held: float) -> None:
+    """With PEER_WRITER_LOG set (benchmarks), append one line per turn: time, waited s, held s, what."""
+    target = os.environ.get("PEER_WRITER_LOG")
+    if target:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(f"{time.time():.3f}\t{waited:.4f}\t{held:.4f}\t{what}\n")
 
 
 def _join_queue(db: Path) -> Path:

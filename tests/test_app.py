@@ -179,6 +179,7 @@ def test_empty_warehouse_shows_what_to_do(env):
 
 
 def test_a_warehouse_held_by_another_program_gets_a_message_not_a_traceback(env):
+    """With nothing published yet, the dashboard needs the warehouse once, to publish it."""
     import subprocess
     import sys
 
@@ -193,6 +194,6 @@ def test_a_warehouse_held_by_another_program_gets_a_message_not_a_traceback(env)
     assert not at.exception
     assert [e.value for e in at.error] == [
         f"The dashboard cannot open its data. Warehouse busy: warehouse.duckdb is open for writing in another "
-        f"program (process {holder.pid}). Wait for it to finish (or stop the dashboard) and try again."]
+        f"program (process {holder.pid}). Wait for it to finish and try again."]
     assert len(at.metric) == 0
     assert run_app().info[0].value  # released, the next visit opens the (empty) warehouse
