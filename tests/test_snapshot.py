@@ -102,3 +102,60 @@ def test_a_failed_publish_keeps_the_old_snapshot(con, monkeypatch):
     assert target.read_bytes() == before
     assert sorted(p.name for p in target.parent.iterdir()) == [target.name]
     duckdb.connect(str(target), read_only=True).close()  # still a valid database
+
+
+def _two_writers_in_line(write, monkeypatch) -> list[str]:
+    """Writer A loads while writer B waits in line, then B loads; returns what each publish_due call did."""
+    import threading
+
+    from pipelines import writer
+
+    calls: list[str] = []
+    real = snapshot.publish_due
+
+    def counted(con, target=None):
+        published = real(con, target)
+        calls.append("published" if published else "left to the next writer")
+        return published
+
+    monkeypatch.setattr(snapshot, "publish_due", counted)
+    a_in, b_done = threading.Event(), {}
+    db = settings.db_path()
+
+    def writer_b():
+        a_in.wait(30)
+        with writer.session(what="B") as con:
+            b_done["status"] = ingest(con, write("c.csv", clean_rows("certification")), submitted_by="b").status
+
+    b = threading.Thread(target=writer_b)
+    b.start()
+    with writer.session(what="A") as con:
+        a_in.set()
+        while not writer.waiting(db):  # B is in line before A's load ends
+            b.join(0.05)
+        assert ingest(con, write("h.csv", clean_rows("headcount")), submitted_by="a").status == "loaded"
+    b.join(60)
+    assert b_done["status"] == "loaded"
+    return calls
+
+
+def test_a_writer_with_others_in_line_leaves_publication_to_the_last(con, write, monkeypatch):
+    """One copy for loads that land together: A's load waits for B's publication, which carries both."""
+    assert _two_writers_in_line(write, monkeypatch) == ["left to the next writer", "published"]
+    assert snapshot.published_version() == snapshot.warehouse_version(con)  # both loads are visible
+    assert con.execute("select count(*) from warehouse_settings where name = 'unpublished_since'").fetchall() == [(0,)]
+    assert not snapshot.remove_orphans(settings.snapshot_path().parent)  # no temp copy left behind
+
+
+def test_publication_is_never_left_for_longer_than_the_bound(con, write, monkeypatch):
+    monkeypatch.setenv("PEER_PUBLISH_EVERY_S", "0")
+    assert _two_writers_in_line(write, monkeypatch) == ["published", "published"]
+
+
+def test_a_writer_that_never_comes_leaves_a_stale_snapshot_the_next_start_repairs(con, write):
+    """The writer in line gave up (killed, or its wait ran out): the next writer, or a dashboard starting,
+    publishes what was left."""
+    assert ingest(con, write("h.csv", clean_rows("headcount")), submitted_by="a", publish=False).status == "loaded"
+    assert snapshot.published_version() != snapshot.warehouse_version(con)
+    assert snapshot.repair(con)
+    assert snapshot.published_version() == snapshot.warehouse_version(con)
