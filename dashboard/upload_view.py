@@ -12,6 +12,7 @@ from dashboard import auth, data, widgets
 from pipelines import docgen, settings, snapshot, upload, upload_findings
 from pipelines.access import Viewer
 from pipelines.contracts import REPORTS
+from pipelines.loading import LoadResult
 
 STAGES = {"reading": (0.1, "Reading the file"), "checking types": (0.35, "Checking types"),
           "applying the rules": (0.55, "Applying the rules"), "cross-checking": (0.8, "Cross-checking"),
@@ -76,7 +77,7 @@ def _key(name: str, content: bytes, agency: str, quarter: str, kind: str | None)
     return (hashlib.sha256(content).hexdigest(), name, agency, quarter, kind)
 
 
-def check(name: str, content: bytes, agency: str, quarter: str, kind: str | None, who: Viewer) -> upload.Checked:
+def check(name: str, content: bytes, agency: str, quarter: str, kind: str | None, who: Viewer) -> upload.Upload:
     """Validate once per (file, choices) with a progress bar; later reruns reuse the result."""
     if not who.may_upload_for(agency):  # the choice list holds only the viewer's agencies; never trust it
         auth.deny(who, f"upload for {agency}", f"You cannot upload reports for {agency}.")
@@ -104,7 +105,7 @@ def check(name: str, content: bytes, agency: str, quarter: str, kind: str | None
     return checks[key]
 
 
-def verdict(checked: upload.Checked) -> None:
+def verdict(checked: upload.Upload) -> None:
     """Verdict first: rejected, identical, ready with warnings, or ready."""
     r = checked.report
     errors, warnings = _total(r, "error"), _total(r, "warning")
@@ -132,7 +133,7 @@ def _total(report, severity: str) -> int:
     return sum(n for code, n in report.counts().items() if report.severity_of(code) == severity)
 
 
-def findings(checked: upload.Checked) -> upload_findings.FileView | None:
+def findings(checked: upload.Upload) -> upload_findings.FileView | None:
     """Counts per code, the first 20 of each code, the full list as CSV."""
     view = upload_findings.file_view(checked.file_name, checked.data, checked.kind, {"agency_id", "quarter"})
     if not checked.report.findings:
@@ -153,7 +154,7 @@ def findings(checked: upload.Checked) -> upload_findings.FileView | None:
     return view
 
 
-def preview(checked: upload.Checked, view: upload_findings.FileView | None, limit: int = 1000) -> None:
+def preview(checked: upload.Upload, view: upload_findings.FileView | None, limit: int = 1000) -> None:
     """The parsed rows as in the file, cells with findings highlighted (errors red, warnings amber)."""
     if view is None or view.rows.is_empty():
         return
@@ -188,7 +189,7 @@ def _waiting(show, fraction: float = 0.0):
     return told
 
 
-def submit_step(checked: upload.Checked, who: Viewer) -> None:
+def submit_step(checked: upload.Upload, who: Viewer) -> None:
     """Acknowledge warnings, confirm a replacement, submit; then the confirmation."""
     key = _key(checked.file_name, checked.data, checked.agency, checked.quarter, checked.validated.kind)
     done = st.session_state.setdefault(_RESULTS, {}).get(key)
@@ -223,7 +224,7 @@ def submit_step(checked: upload.Checked, who: Viewer) -> None:
         _confirmation(checked, result)
 
 
-def _confirmation(checked: upload.Checked, result: upload.Submitted) -> None:
+def _confirmation(checked: upload.Upload, result: LoadResult) -> None:
     if result.status == "unchanged":
         st.info(result.message, icon=":material/content_copy:")
         return

@@ -9,7 +9,6 @@ stale until the next publication, which the next writing command or `init` makes
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import sys
 from enum import Enum
@@ -23,7 +22,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pipelines import csv_safe, settings, warehouse
-from pipelines.contracts import REPORTS
 from pipelines.findings import Report
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from pipelines import audit
 from pipelines.loading import LoadResult, load, publish_after, record_rejection
@@ -25,31 +26,73 @@ class Stale(RuntimeError):
 
 
 @dataclass
-class Outcome:
+class Upload:
+    """One file's trip: what validation found (against the snapshot, for the agency and quarter it was sent
+    for) and, once written, what the write did. The upload page shows it between its check and its submit;
+    `ingest` returns it written."""
+
     validated: Validated
-    load: LoadResult
+    load: LoadResult | None = None
+    """None until written: a rejection is recorded at once, a valid file when it is submitted."""
+    file_name: str = ""
+    data: bytes = b""
+    agency: str | None = None
+    quarter: str | None = None
+    based_on: int | None = None
+    """agency_version() when validated: the write refuses (Stale) if the agency's data moved since."""
+    current: pl.DataFrame = field(default_factory=pl.DataFrame)
+    """The accepted submissions this file would replace."""
+    changes: pl.DataFrame | None = None
+    """Before and after of a replacement, for the reader to confirm."""
+
+    @property
+    def report(self):
+        return self.validated.report
+
+    @property
+    def kind(self) -> str | None:
+        return self.validated.kind
 
     @property
     def status(self) -> str:
-        return self.load.status
+        """checked (not written yet) | loaded | unchanged | rejected | retry (nothing written: check again)."""
+        return self.load.status if self.load else "checked"
+
+    @property
+    def valid(self) -> bool:
+        return self.report.valid and self.validated.typed is not None
+
+    @property
+    def rejection_id(self) -> int | None:
+        return self.load.submission_ids[0] if self.load and self.load.status == "rejected" else None
+
+    @property
+    def identical(self) -> bool:
+        """Every group's current submission is this very file: submitting would change nothing."""
+        return (self.valid and self.current.height == len(self.validated.groups) and self.current.height > 0
+                and set(self.current["sha256"]) == {self.report.sha256})
+
+    @property
+    def replaces(self) -> bool:
+        return self.valid and self.current.height > 0 and not self.identical
 
 
 def ingest(con: duckdb.DuckDBPyConnection, path: Path | str, data: bytes | None = None, *, kind: str | None = None,
            agency: str | None = None, quarter: str | None = None, submitted_by: str | None = None,
            submitted_at: dt.datetime | None = None, publish: bool = True, refresh: bool = True,
-           role: str | None = "cli", on_stage: Callable[[str], None] | None = None) -> Outcome:
+           role: str | None = "cli", on_stage: Callable[[str], None] | None = None) -> Upload:
     """Validate a file against the warehouse and load it, or record it as rejected (writing no facts)."""
     validated = validate(path, data, kind=kind, agency=agency, quarter=quarter, con=con, on_stage=on_stage)
-    return Outcome(validated, submit(con, validated, agency=agency, quarter=quarter, submitted_by=submitted_by,
-                                     submitted_at=submitted_at, publish=publish, refresh=refresh, role=role,
-                                     on_stage=on_stage))
+    return Upload(validated, submit(con, validated, agency=agency, quarter=quarter, submitted_by=submitted_by,
+                                    submitted_at=submitted_at, publish=publish, refresh=refresh, role=role,
+                                    on_stage=on_stage), Path(path).name, agency=agency, quarter=quarter)
 
 
 def ingest_file(path: Path | str, *, reading: duckdb.DuckDBPyConnection, kind: str | None = None,
                 agency: str | None = None, quarter: str | None = None, submitted_by: str | None = None,
                 role: str | None = "cli", on_stage: Callable[[str], None] | None = None,
                 on_wait: Callable[[float, str], None] | None = None,
-                prepare: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> Outcome:
+                prepare: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> Upload:
     """Validate a file against `reading` (the snapshot), then take the writer's turn to load it. If a load for
     the file's agencies landed since the snapshot was published, the file is checked again under the turn, so
     its cross-report checks always see the data it joins. `prepare` runs first under the turn (upgrades)."""
@@ -65,8 +108,9 @@ def ingest_file(path: Path | str, *, reading: duckdb.DuckDBPyConnection, kind: s
             prepare(con)
         if based_on is not None and agency_version(con, agencies) != based_on:
             validated = validate(path, kind=kind, agency=agency, quarter=quarter, con=con, on_stage=on_stage)
-        return Outcome(validated, submit(con, validated, agency=agency, quarter=quarter, submitted_by=submitted_by,
-                                         role=role, on_stage=on_stage))
+        return Upload(validated, submit(con, validated, agency=agency, quarter=quarter, submitted_by=submitted_by,
+                                        role=role, on_stage=on_stage), Path(path).name, agency=agency,
+                      quarter=quarter)
 
 
 def agency_version(con: duckdb.DuckDBPyConnection, agencies: list[str]) -> int:

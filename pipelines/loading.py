@@ -29,12 +29,16 @@ STORED_FINDINGS_CAP = 5000
 
 @dataclass
 class LoadResult:
-    status: str  # loaded | unchanged | rejected
+    """What a write did (or, for `retry`, why nothing was written)."""
+
+    status: str  # loaded | unchanged | rejected | retry (another load got in first: check the file again)
     submission_ids: list[int] = field(default_factory=list)
     superseded_ids: list[int] = field(default_factory=list)
     rows: int = 0
     publish_error: str | None = None
     """Why the snapshot could not be replaced after this load committed (None: published, or not asked to)."""
+    message: str = ""
+    """What to tell the person who sent it, where the status alone does not say it."""
 
 
 def _now(submitted_at: dt.datetime | None) -> dt.datetime:

@@ -10,81 +10,32 @@ landed in between.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import duckdb
-import polars as pl
 
 from pipelines import ingest, originals, upload_changes, writer
-from pipelines.validation import Validated, validate
+from pipelines.ingest import Upload
+from pipelines.loading import LoadResult
+from pipelines.validation import validate
 from pipelines.warehouse import WarehouseBusy
 
 Wait = Callable[[float, str], None] | None
 """Told how long a write has waited for another load, and who holds the warehouse (see writer.turn)."""
 
 
-@dataclass
-class Checked:
-    """A validated upload and what submitting it would change."""
-
-    file_name: str
-    data: bytes
-    agency: str
-    quarter: str
-    validated: Validated
-    based_on: int
-    """ingest.agency_version() when validated; submit refuses if the agency's data moved since."""
-    current: pl.DataFrame = field(default_factory=pl.DataFrame)
-    """The accepted submissions this file would replace."""
-    changes: pl.DataFrame | None = None
-    rejection_id: int | None = None
-
-    @property
-    def report(self):
-        return self.validated.report
-
-    @property
-    def kind(self) -> str | None:
-        return self.validated.kind
-
-    @property
-    def valid(self) -> bool:
-        return self.report.valid and self.validated.typed is not None
-
-    @property
-    def identical(self) -> bool:
-        """Every group's current submission is this very file: submitting would change nothing."""
-        return (self.valid and self.current.height == len(self.validated.groups) and self.current.height > 0
-                and set(self.current["sha256"]) == {self.report.sha256})
-
-    @property
-    def replaces(self) -> bool:
-        return self.valid and self.current.height > 0 and not self.identical
-
-
-@dataclass
-class Submitted:
-    status: str  # loaded | unchanged | retry
-    submission_ids: list[int] = field(default_factory=list)
-    superseded_ids: list[int] = field(default_factory=list)
-    rows: int = 0
-    message: str = ""
-
-
 def check(con: duckdb.DuckDBPyConnection, file_name: str, data: bytes, *, agency: str, quarter: str,
           kind: str | None = None, submitted_by: str | None = None, role: str = "unknown",
-          on_stage: Callable[[str], None] | None = None, on_wait: Wait = None) -> Checked:
+          on_stage: Callable[[str], None] | None = None, on_wait: Wait = None) -> Upload:
     """Validate an upload for one agency and quarter against `con` (the snapshot); a rejected file is
     recorded, and kept, right away."""
     validated = validate(file_name, data, kind=kind, agency=agency, quarter=quarter, con=con, on_stage=on_stage)
     agencies = sorted({a for a, _ in validated.groups}) or [agency]
-    checked = Checked(file_name, data, agency, quarter, validated, ingest.agency_version(con, agencies))
+    checked = Upload(validated, None, file_name, data, agency, quarter, ingest.agency_version(con, agencies))
     if not checked.valid:
         with writer.session(what=f"recording the rejected upload {file_name}", on_wait=on_wait) as wcon:
             originals.keep(wcon, data, file_name)
-            result = ingest.submit(wcon, validated, agency=agency, quarter=quarter, submitted_by=submitted_by,
-                                   role=role)
-        checked.rejection_id = result.submission_ids[0]
+            checked.load = ingest.submit(wcon, validated, agency=agency, quarter=quarter, submitted_by=submitted_by,
+                                         role=role)
         return checked
     checked.current = upload_changes.current_submissions(con, checked.kind, validated.groups)
     if checked.replaces:
@@ -92,8 +43,8 @@ def check(con: duckdb.DuckDBPyConnection, file_name: str, data: bytes, *, agency
     return checked
 
 
-def submit(checked: Checked, *, submitted_by: str | None, role: str = "unknown", acknowledged: bool = False,
-           confirmed: bool = False, on_wait: Wait = None) -> Submitted:
+def submit(checked: Upload, *, submitted_by: str | None, role: str = "unknown", acknowledged: bool = False,
+           confirmed: bool = False, on_wait: Wait = None) -> LoadResult:
     """Load a checked file, waiting in line for the writer's turn. Warnings need `acknowledged`, a replacement
     needs `confirmed`.
 
@@ -112,9 +63,10 @@ def submit(checked: Checked, *, submitted_by: str | None, role: str = "unknown",
             result = ingest.submit(con, checked.validated, agency=checked.agency, quarter=checked.quarter,
                                    submitted_by=submitted_by, based_on=checked.based_on, role=role)
     except ingest.Stale as exc:
-        return Submitted("retry", message=str(exc))
+        return LoadResult("retry", message=str(exc))
     except (duckdb.TransactionException, WarehouseBusy) as exc:
-        return Submitted("retry", message=f"{exc} Submit again.")
+        return LoadResult("retry", message=f"{exc} Submit again.")
     if result.status == "unchanged":
-        return Submitted("unchanged", message="This exact file is already the current submission; nothing changed.")
-    return Submitted("loaded", result.submission_ids, result.superseded_ids, result.rows)
+        result.message = "This exact file is already the current submission; nothing changed."
+    checked.load = result
+    return result

@@ -259,7 +259,7 @@ def test_billing_agencies_have_billable_peers_and_plausible_volume(db):
 
 def test_retention_peers_appear_in_certification(db):
     # a hired peer is on the books at the end of the quarter of hire (unless the agency missed that report)
-    _none(db, f"""select r.* from retention r where event = 'HIRE'
+    _none(db, """select r.* from retention r where event = 'HIRE'
                   and exists (select 1 from certification c where c.agency_id = r.agency_id and c.quarter = r.quarter)
                   and not exists (select 1 from certification c
                                   where c.peer_id = r.peer_id and c.quarter = r.quarter)""")

@@ -261,7 +261,7 @@ def test_kill_9_during_loads_and_publications_loses_nothing(published, tmp_path)
     repaired = cli("ingest", headcount_file(tmp_path, "2025-Q4"))
     assert repaired.returncode == 0, repaired.stderr
     assert temp_copies(target.parent) == []
-    assert snapshot.published_version(target) == consistency(db)["latest"]
+    assert snapshot.published_version(target)[0] == consistency(db)["latest"]
     for i in range(2):  # a kill in the last publication before the next run: that run publishes again
         proc = subprocess.Popen([sys.executable, "-m", "pipelines", "ingest",
                                  headcount_file(tmp_path, "2026-Q1", extra=10 + i)],
@@ -271,12 +271,12 @@ def test_kill_9_during_loads_and_publications_loses_nothing(published, tmp_path)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     time.sleep(1)
-    stale = snapshot.published_version(target) != consistency(db)["latest"]
+    stale = snapshot.published_version(target)[0] != consistency(db)["latest"]
     again = cli("ingest", headcount_file(tmp_path, "2026-Q1", extra=11))  # the same file again: unchanged
     assert again.returncode == 0, again.stderr
     if stale:
         assert "was out of date" in again.stderr
-    assert snapshot.published_version(target) == consistency(db)["latest"]
+    assert snapshot.published_version(target)[0] == consistency(db)["latest"]
     assert temp_copies(target.parent) == []
 
 
@@ -342,13 +342,13 @@ def test_a_full_snapshot_disk_reports_loaded_but_not_published(small_disk, tmp_p
     assert f"The disk holding {target.parent} is full" in proc.stderr
     [event] = audit_events(db, "publication_failed")
     assert "loaded; the snapshot was not replaced" in event[3]
-    assert consistency(db)["latest"] == 1 and snapshot.published_version(target) == 0  # old snapshot kept
+    assert consistency(db)["latest"] == 1 and snapshot.published_version(target)[0] == 0  # old snapshot kept
     assert temp_copies(target.parent) == []
     filler.unlink()
     again = cli("ingest", headcount_file(tmp_path, "2026-Q1"))  # unchanged: the run repairs the snapshot
     assert again.returncode == 0, again.stderr
     assert "was out of date" in again.stderr
-    assert snapshot.published_version(target) == 1
+    assert snapshot.published_version(target)[0] == 1
 
 
 def test_a_read_past_its_time_limit_is_stopped(tmp_path):

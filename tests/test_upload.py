@@ -6,13 +6,12 @@ import io
 import threading
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipelines import upload, upload_findings
-from pipelines import docgen, ingest, originals, settings
+from pipelines import docgen, originals, settings
 from pipelines.contracts import REPORTS
 from tests.conftest import clean_rows, csv_bytes
 
