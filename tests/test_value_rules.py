@@ -230,6 +230,42 @@ def test_fuzzed_frames(kind, seed):
         same(kind, frame, cap)
 
 
+def _when(column, operator, parameter) -> dict:
+    return {"row_condition": {"type": "comparison", "column": {"name": column}, "operator": operator,
+                              "parameter": parameter}}
+
+
+def _rule(kind, code, **kwargs) -> dict:
+    return {"type": kind, "kwargs": kwargs, "meta": {"code": code, "column": kwargs.get("column", "quarter"),
+                                                    "fix": ""}, "severity": "critical"}
+
+
+OPERATOR_RULES = [
+    *[_rule("expect_column_values_to_not_be_null", f"count-{op}", column="rating_peers",
+            **_when("peer_respondents_count", op, [0, 2] if "IN" in op else 2))
+      for op in ("==", "!=", "<", "<=", ">", ">=", "IN", "NOT_IN")],
+    *[_rule("expect_column_values_to_be_null", f"status-{op}", column="action_owner",
+            **_when("action_status", op, ["NONE", "DONE"] if "IN" in op else "NONE"))
+      for op in ("==", "!=", "<", "<=", ">", ">=", "IN", "NOT_IN")],
+    *[_rule("expect_column_values_to_be_between", f"strict-{lo}-{hi}", column="rating_leadership", min_value=1,
+            max_value=3.0, strict_min=lo, strict_max=hi) for lo in (False, True) for hi in (False, True)],
+    _rule("expect_column_values_to_be_between", "at-most", column="peer_respondents_count", max_value=2,
+          strict_max=True),
+    _rule("expect_column_pair_values_a_to_be_greater_than_b", "strictly-after", column_A="action_due_quarter",
+          column_B="quarter", or_equal=False, ignore_row_if="either_value_is_missing",
+          **_when("rating_peers", "<=", 2)),
+]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_every_operator_and_strict_bound(monkeypatch, seed):
+    """What value_rules accepts beyond today's suites (every condition operator, on text and numbers; strict
+    bounds) agrees with GX too."""
+    monkeypatch.setitem(value_rules._suites, "practices", OPERATOR_RULES)
+    findings, _ = same("practices", fuzzed("practices", seed), 10_000)
+    assert len({f.code for f in findings}) > len(OPERATOR_RULES) // 2
+
+
 def test_many_rows_and_overflow():
     """Thousands of rows, hundreds of failing combinations per rule: the first 20 listed, the rest counted."""
     base = _base("certification")
