@@ -1,7 +1,12 @@
 """Who is looking: sign-in through the OIDC provider in secrets.toml (st.login), or demo mode without one.
 
 The Viewer (pipelines.access) is worked out once per run in app.py, from the sign-in alone; pages call
-require() for it, which refuses a page the role does not open even when the address names it.
+require() for it, which refuses a page the role does not open (dashboard.pages_table) even when the address
+names it.
+
+Demo mode's choice of person is carried in the address as `demo_as` (the principal as the switcher lists it;
+empty for the signed-out visitor; absent for the default), so a reload or a shared link keeps it. A `demo_as`
+that names no one in user_roles is ignored, and it is never read when a sign-in provider is configured.
 """
 
 from __future__ import annotations
@@ -11,24 +16,15 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, pages_table
 from pipelines import access, audit, settings
-from pipelines.access import PUBLIC, STATE_ROLES, Viewer
+from pipelines.access import PUBLIC, Viewer
 
-EVERYONE = frozenset({*STATE_ROLES, "agency_submitter", "public"})
-PAGE_ROLES: dict[str, frozenset[str]] = {
-    "overview": EVERYONE, "integration": EVERYONE, "regions": EVERYONE, "certification": EVERYONE, "retention": EVERYONE,
-    "billing": EVERYONE, "definitions": EVERYONE,
-    "organizations": STATE_ROLES,
-    "agency": STATE_ROLES | {"agency_submitter"},
-    "submissions": STATE_ROLES | {"agency_submitter"},
-    "upload": frozenset({"state_admin", "agency_submitter"}),
-    "sql": frozenset({"state_analyst", "state_admin"}),
-    "audit": frozenset({"state_admin"}),
-}
 DEMO_DEFAULT = "admin@state.example"
 SIGNED_OUT = ""
+DEMO_PARAM = "demo_as"
 _KEY, _SIGNED_IN_KEY, _UNVERIFIED_KEY = "viewer", "audited_sign_in", "email_unverified"
+_DEMO_KEY, _DEMO_IGNORED = "demo_principal", "demo_as_ignored"
 CLAIMS = ("email", "email_verified", "sub", "name", "iss", "provider")
 
 
@@ -86,17 +82,60 @@ def identify() -> Viewer:
             claims, trusted = {key: user.get(key) for key in CLAIMS}, trusted_email_providers()
             found = access.sign_in(data.connection(), claims, trusted)
             st.session_state[_UNVERIFIED_KEY] = bool(claims["email"]) and not access.proven(claims, trusted)[0]
+        if found.principal and st.session_state.get(_SIGNED_IN_KEY) != found.principal:  # once per session
+            st.session_state[_SIGNED_IN_KEY] = found.principal
+            audit.record(None, found.actor, found.role, "sign_in", None,
+                         f"OIDC sign-in ({user.get('iss') or 'provider'})"
+                         + ("; its email claim is not verified and was not used"
+                            if st.session_state.get(_UNVERIFIED_KEY) else ""))
+        if DEMO_PARAM in st.query_params:  # demo mode's choice means nothing here: not kept in the address
+            del st.query_params[DEMO_PARAM]
     else:  # demo mode: the switcher names a user_roles principal
-        principal = st.session_state.setdefault("demo_principal", DEMO_DEFAULT)
+        people = _demo_people()
+        principal = _demo_choice(people)
         found = access.lookup(data.connection(), principal) if principal else PUBLIC
-    if found.principal and st.session_state.get(_SIGNED_IN_KEY) != found.principal:
-        st.session_state[_SIGNED_IN_KEY] = found.principal
-        audit.record(None, found.actor, found.role, "sign_in", None,
-                     "demo mode role switch" if demo() else f"OIDC sign-in ({st.user.get('iss') or 'provider'})"
-                     + ("; its email claim is not verified and was not used" if st.session_state.get(
-                         _UNVERIFIED_KEY) else ""))
+        _demo_to_address(principal, _demo_default(people))
     st.session_state[_KEY] = found
     return found
+
+
+def _demo_default(people: dict[str, str]) -> str:
+    """Whom a new demo session views as when its address names no one: the state administrator."""
+    return DEMO_DEFAULT if DEMO_DEFAULT in people else next(iter(people))
+
+
+def _demo_choice(people: dict[str, str]) -> str:
+    """The principal demo mode views as: the switcher's choice; in a new session (a reload, a shared link) the
+    address's `demo_as` when it is exactly one value naming a listed person, else the default."""
+    if _DEMO_KEY not in st.session_state:
+        linked = st.query_params.get_all(DEMO_PARAM)
+        if linked and (len(linked) != 1 or linked[0] not in people):
+            st.session_state[_DEMO_IGNORED] = True  # a notice in fixed words; the value is never shown
+            linked = []
+        st.session_state[_DEMO_KEY] = linked[0] if linked else _demo_default(people)
+    if st.session_state[_DEMO_KEY] not in people:  # no longer in user_roles
+        st.session_state[_DEMO_KEY] = _demo_default(people)
+    return st.session_state[_DEMO_KEY]
+
+
+def _demo_to_address(principal: str, default: str) -> None:
+    """Keep demo mode's choice in the address, so a reload or a shared link views as the same person
+    (Streamlit clears query parameters when the page changes: this runs on every run)."""
+    if principal == default:
+        if DEMO_PARAM in st.query_params:
+            del st.query_params[DEMO_PARAM]
+    elif st.query_params.get_all(DEMO_PARAM) != [principal]:
+        st.query_params[DEMO_PARAM] = principal
+
+
+def _demo_switched() -> None:
+    """The reader picked another person in demo mode's switcher: audited as a demo sign-in (a new session, a
+    reload or a link is not a switch, and switching to the signed-out visitor signs no one in)."""
+    st.session_state.pop(_DEMO_IGNORED, None)
+    principal = st.session_state.get(_DEMO_KEY)
+    if principal:
+        found = access.lookup(data.connection(), principal)
+        audit.record(None, found.actor, found.role, "sign_in", None, f"demo mode role switch to {found.label}")
 
 
 def current() -> Viewer:
@@ -105,7 +144,8 @@ def current() -> Viewer:
 
 
 def allowed(page: str, viewer: Viewer | None = None) -> bool:
-    return (viewer or current()).role in PAGE_ROLES[page]
+    """Whether the page (its key in dashboard.pages_table) opens to the viewer's role."""
+    return pages_table.opens(page, (viewer or current()).role)
 
 
 def require(page: str) -> Viewer:
@@ -145,11 +185,14 @@ def sidebar(viewer: Viewer) -> None:
     with st.sidebar:
         if demo():
             people = _demo_people()
-            if st.session_state.get("demo_principal", DEMO_DEFAULT) not in people:
-                st.session_state["demo_principal"] = next(iter(people))
-            st.selectbox("View the dashboard as", list(people), format_func=people.get, key="demo_principal",
+            st.selectbox("View the dashboard as", list(people), format_func=people.get, key=_DEMO_KEY,
+                         on_change=_demo_switched,
                          help="Demo mode only: each person in the user_roles table, so you can see what each "
-                              "role sees. With sign-in configured, the role comes from the person's account.")
+                              "role sees. The address keeps the choice, for a reload or a link. With sign-in "
+                              "configured, the role comes from the person's account.")
+            if st.session_state.get(_DEMO_IGNORED):
+                st.warning("Ignored the link's 'demo_as': it names no one in the user_roles table. Showing the "
+                           "default person instead.", icon=":material/link_off:")
         elif viewer.principal is None:
             st.caption("You are seeing public figures: small counts are suppressed.")
             if st.button("Sign in", icon=":material/login:", width="stretch"):

@@ -3,6 +3,7 @@ who holds which role."""
 
 import datetime as dt
 
+import polars as pl
 import streamlit as st
 
 from dashboard import auth, data, widgets
@@ -16,7 +17,7 @@ st.caption("Who did what, and when. The trail is only ever added to: nothing in 
 
 left, middle, right = st.columns([2, 2, 1])
 actions = left.multiselect("Actions", audit.ACTIONS, key="audit_actions", placeholder="Every action",
-                           format_func=lambda a: a.replace("_", " "))
+                           format_func=audit.ACTION_LABELS.get)
 actor = middle.text_input("Person (part of an email or subject)", key="audit_actor")
 since = right.date_input("Since", value=None, key="audit_since", max_value=dt.date.today())
 events = audit.events(None, actions=actions or None, actor=actor.strip(),
@@ -25,13 +26,19 @@ if events.is_empty():
     widgets.empty_state("No events match. Clear the filters above." if actions or actor or since
                         else "Nothing recorded yet.")
 else:
-    counts = events.group_by("action").len().sort("len", descending=True)
+    shown = events.with_columns(  # actions in words; no target or detail reads blank, not "None"
+        pl.col("action").replace(audit.ACTION_LABELS), pl.col("target", "detail").fill_null(""))
+    counts = shown.group_by("action").len().sort("len", "action", descending=[True, False])
     st.caption(f"{events.height:,} events" + (" (the newest 5,000)" if events.height == 5000 else "") + ": "
-               + ", ".join(f"{n:,} {a.replace('_', ' ')}" for a, n in counts.iter_rows()))
-    widgets.table(events, "audit-trail", column_config={
-        "event_id": st.column_config.NumberColumn("Event", format="%d"),
-        "occurred_at": "When (server time)", "actor": "Who", "role": "Role", "action": "Action",
-        "target": "Target", "detail": st.column_config.TextColumn("Detail", width="large")})
+               + ", ".join(f"{a} {n:,}" for a, n in counts.iter_rows()))
+    widgets.table(shown, "audit-trail", column_config={  # widths in pixels: every column but Detail reads whole
+        "event_id": st.column_config.NumberColumn("Event", format="%d", width=60),  # at 1280 px wide
+        "occurred_at": st.column_config.TextColumn("When (server time)", width=150),
+        "actor": st.column_config.TextColumn("Who", width=180),
+        "role": st.column_config.TextColumn("Role", width=120),
+        "action": st.column_config.TextColumn("Action", width=200),
+        "target": st.column_config.TextColumn("Target", width=110),
+        "detail": st.column_config.TextColumn("Detail", width="large")})
 
 st.subheader("People and roles")
 st.caption("The user_roles table, maintained by the state in the reference folder (PEER_REFERENCE) and "

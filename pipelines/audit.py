@@ -23,8 +23,12 @@ from pipelines.warehouse import NOTICES, WRITE_LOCK, attach_audit
 WAIT_S = 10.0
 """How long recording an event waits for another process's turn on the log (each takes milliseconds)."""
 
-ACTIONS = ("sign_in", "upload_accepted", "upload_rejected", "upload_unchanged", "replacement",
-           "original_download", "sql_query", "access_denied", "publication_failed")
+ACTION_LABELS = {"sign_in": "Sign-in", "upload_accepted": "Upload accepted", "upload_rejected": "Upload rejected",
+                 "upload_unchanged": "Upload unchanged", "replacement": "Replacement",
+                 "original_download": "Original file downloaded", "sql_query": "SQL query",
+                 "access_denied": "Access denied", "publication_failed": "Publication failed"}
+"""Each action in words, as the audit trail page shows it."""
+ACTIONS = tuple(ACTION_LABELS)
 
 DDL = """
 create sequence if not exists audit.audit_seq start 1;

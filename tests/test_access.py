@@ -8,10 +8,14 @@ import re
 import shutil
 from pathlib import Path
 
+import dataclasses
+
 import duckdb
 import pytest
+import streamlit
 from streamlit.testing.v1 import AppTest
 
+from dashboard import pages_table
 from tests.conftest import audit_events
 from tests.test_app import APP, chart_data
 
@@ -21,7 +25,7 @@ PEOPLE = {"state_admin": "admin@state.example", "state_analyst": "analyst@state.
           "public": None}
 OWN = {"AG0042", "AG0101"}
 EVERYONE = {"overview", "integration", "regions", "certification", "retention", "billing", "definitions"}
-ROUTED = {  # written out by hand: the contract, not a copy of dashboard.auth.PAGE_ROLES
+ROUTED = {  # written out by hand: the contract, not a copy of dashboard.pages_table
     "state_admin": EVERYONE | {"organizations", "agency", "upload", "submissions", "sql", "audit"},
     "state_analyst": EVERYONE | {"organizations", "agency", "submissions", "sql"},
     "state_viewer": EVERYONE | {"organizations", "agency", "submissions"},
@@ -68,6 +72,26 @@ def _user(role: str) -> dict:
             else {"is_logged_in": False})
 
 
+def navigation_spy(monkeypatch) -> list[dict[str, list[tuple]]]:
+    """What app.py hands st.navigation on each run: {section: [(script, title, icon, url path)]}."""
+    calls = []
+    real = streamlit.navigation
+
+    def spy(pages, **kwargs):
+        calls.append({section: [(str(Path(p._page).relative_to(ROOT)), p.title, p.icon, p.url_path) for p in entries]
+                      for section, entries in pages.items()})
+        return real(pages, **kwargs)
+
+    monkeypatch.setattr(streamlit, "navigation", spy)
+    return calls
+
+
+def table_for(role: str) -> dict[str, list[tuple]]:
+    """The page table filtered by role, as the navigation should show it (the default page at the root)."""
+    return {section: [(p.script, p.title, p.icon, "" if p.default else p.url_path) for p in entries]
+            for section, entries in pages_table.sections(role).items()}
+
+
 def app_as(role: str, page: str | None = None, **params: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=90)
     at.user = _user(role)
@@ -107,13 +131,55 @@ def other_agency_names() -> set[str]:
 
 
 @pytest.mark.parametrize("role", PEOPLE)
-def test_each_role_is_routed_to_its_pages_only(signed_in, role):
+def test_each_role_is_routed_to_its_pages_only(signed_in, role, monkeypatch):
+    calls = navigation_spy(monkeypatch)
     at = app_as(role)
     routed = {Path(info["script_path"]).stem for info in at._registered_pages.values()}
     assert routed == ROUTED[role]
+    assert calls[-1] == table_for(role)  # sections, titles, icons and addresses: the table's, for this role
     for page in set(ALL_PAGES) - routed:
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(f"pages/{page}.py")
+
+
+def test_every_page_file_is_in_the_table_and_guards_itself_by_its_key():
+    keys = [p.key for p in pages_table.PAGES]
+    assert len(keys) == len(set(keys)) and len({p.url_path for p in pages_table.PAGES}) == len(keys)
+    assert {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")} == {p.script for p in pages_table.PAGES}
+    for page in pages_table.PAGES:
+        guards = re.findall(r"auth\.require\((.*?)\)", (ROOT / page.script).read_text())
+        assert guards == [repr(page.key).replace("'", '"')], (page.key, guards)
+        assert page.roles <= set(PEOPLE), page.key
+    assert [p.key for p in pages_table.PAGES if p.default] == ["overview"]
+    assert set(ALL_PAGES) == set(keys)  # the hand-written contract above names every page
+
+
+def test_router_navigation_and_guard_follow_the_one_table(signed_in, monkeypatch):
+    """Change the table alone: the navigation, the routes and the page guard all follow it."""
+    changed = []
+    for page in pages_table.PAGES:
+        if page.key == "sql":  # opened to state viewers too, in a section and with a title of its own
+            changed.append(dataclasses.replace(page, title="Workbench under test", section="Testing",
+                                               icon=":material/science:", roles=page.roles | {"state_viewer"}))
+        elif page.key != "definitions":  # dropped from the table altogether (no other page links to it)
+            changed.append(page)
+    monkeypatch.setattr(pages_table, "PAGES", tuple(changed))
+    calls = navigation_spy(monkeypatch)
+
+    at = app_as("state_viewer")
+    routed = {Path(info["script_path"]).stem for info in at._registered_pages.values()}
+    assert routed == ROUTED["state_viewer"] - {"definitions"} | {"sql"}
+    assert calls[-1]["Testing"] == [("pages/sql.py", "Workbench under test", ":material/science:", "sql")]
+    assert "Reference" not in calls[-1]  # a section left with no page is not shown
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/definitions.py")
+    at.switch_page("pages/sql.py").run()
+    assert not at.exception and at.title[0].value == "SQL workbench"
+
+    alone = page_alone("state_viewer", "sql")  # the guard opens it too
+    assert not [e.value for e in alone.error if "not available to your role" in e.value] and alone.title
+    refused = page_alone("state_admin", "definitions")  # and refuses a page the table does not have, to anyone
+    assert [e.value for e in refused.error if "not available to your role" in e.value] and not refused.title
 
 
 @pytest.mark.parametrize("role", PEOPLE)

@@ -3,6 +3,7 @@ only to the state administrator, and never changed by the app."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -90,10 +91,36 @@ def test_unknown_actions_are_refused(con, env):
         raise AssertionError("an unknown action was recorded")
 
 
-def _app(principal: str) -> AppTest:
+def _app(principal: str | None = None, **params: str) -> AppTest:
+    """A new demo session; `principal` is picked in the sidebar's switcher, as a reader would."""
     at = AppTest.from_file(APP, default_timeout=90)
-    at.session_state["demo_principal"] = principal
-    return at.run()
+    at.query_params.update(params)
+    at.run()
+    if principal is not None:
+        at.sidebar.selectbox(key="demo_principal").set_value(principal).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_new_demo_session_signs_no_one_in(demo_env):
+    at = _app()
+    at.run()
+    at.switch_page("pages/regions.py").run()
+    _app(demo_as="analyst@state.example").run()  # a reload or a link naming someone is not a switch either
+    assert audit_events(demo_env, "sign_in") == []
+
+
+def test_a_demo_role_switch_is_one_sign_in(demo_env):
+    at = _app("analyst@state.example")
+    switched = [("analyst@state.example", "state_analyst", None, "demo mode role switch to State analyst")]
+    assert audit_events(demo_env, "sign_in") == switched
+    at.run()
+    at.switch_page("pages/sql.py").run()
+    assert audit_events(demo_env, "sign_in") == switched  # reruns and page changes are not switches
+    at.sidebar.selectbox(key="demo_principal").set_value("").run()  # the signed-out visitor signs no one in
+    at.sidebar.selectbox(key="demo_principal").set_value("submitter@fairstead.example").run()
+    assert audit_events(demo_env, "sign_in") == switched + [
+        ("submitter@fairstead.example", "agency_submitter", None, "demo mode role switch to Agency submitter")]
 
 
 def test_sql_queries_and_demo_sign_ins_are_audited_and_the_admin_sees_them(demo_env):
@@ -107,17 +134,32 @@ def test_sql_queries_and_demo_sign_ins_are_audited_and_the_admin_sees_them(demo_
             "select count(*) as agencies from agencies") in ran
     assert ("analyst@state.example", "state_analyst") in [r[:2] for r in audit_events(demo_env, "sign_in")]
 
-    admin = _app("admin@state.example")
+    admin = _app()  # a new session opens as the state administrator
     admin.switch_page("pages/audit.py").run()
     assert not admin.exception, admin.exception
     shown = admin.dataframe[0].value
     assert "select count(*) as agencies from agencies" in shown["detail"].tolist()
-    assert {"sign_in", "sql_query"} <= set(shown["action"])
+    assert set(shown["action"]) == {"Sign-in", "SQL query"}  # actions in words
+    signed = shown[shown["action"] == "Sign-in"]
+    assert signed["target"].tolist() == [""] and signed["detail"].tolist() == ["demo mode role switch to State analyst"]
+    assert not shown.isna().any().any() and "None" not in shown.astype(str).to_numpy()
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", when) for when in shown["occurred_at"])
+    assert any(c.value.endswith(": SQL query 1, Sign-in 1") for c in admin.caption)
+    width = json.loads(admin.dataframe[0].proto.columns)["action"]["width"]
+    # whole at 1280 px, not cut: a width in pixels (not left to the first rows' contents), about 7 px a
+    # character in the table's 14 px font, and the cell's padding
+    assert isinstance(width, int) and width >= 7 * max(map(len, audit.ACTION_LABELS.values())) + 24
     assert [b for b in admin.get("download_button") if "audit-trail" in b.proto.label]
     assert not [w for w in admin.text_area] and not [b for b in admin.button if "delete" in b.label.lower()]
 
     admin.multiselect(key="audit_actions").set_value(["sql_query"]).run()
-    assert set(admin.dataframe[0].value["action"]) == {"sql_query"}
+    assert set(admin.dataframe[0].value["action"]) == {"SQL query"}
+    assert admin.multiselect(key="audit_actions").format_func("original_download") == "Original file downloaded"
+
+
+def test_every_action_has_words():
+    assert list(audit.ACTION_LABELS) == list(audit.ACTIONS)
+    assert all(label and "_" not in label for label in audit.ACTION_LABELS.values())
 
 
 def test_role_table_problems_are_named(con, env):

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import auth
 from pipelines import access
 from tests.conftest import audit_events
+from tests.test_address_bar import PHISH, assert_safe
 from tests.test_app import APP
 
 ROWS = [("admin@state.example", "state_admin", None, "Dana"),
@@ -101,6 +103,73 @@ def test_demo_mode_still_switches_by_listed_principal(roles):
 
 
 # ----------------------------------------------------------------------------------------------------
+# Demo mode (no provider): the switcher's choice is carried in the address as demo_as. These come before
+# the tests with sign-in configured: the module's `configured` fixture keeps a provider set once it starts.
+# ----------------------------------------------------------------------------------------------------
+
+STATE_ADMIN_PAGES = {"overview", "integration", "regions", "organizations", "agency", "certification", "retention",
+                     "billing", "upload", "submissions", "sql", "definitions", "audit"}
+ANALYST_PAGES = STATE_ADMIN_PAGES - {"upload", "audit"}
+PUBLIC_PAGES = {"overview", "integration", "regions", "certification", "retention", "billing", "definitions"}
+
+
+def demo_visit(params: dict | None = None) -> AppTest:
+    """A new browser session (a first visit or a reload) on an address with these query parameters."""
+    assert not auth.provider_configured()
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params.update(params or {})
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def switch(at: AppTest, principal: str) -> AppTest:
+    at.sidebar.selectbox(key="demo_principal").set_value(principal).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_demo_role_survives_a_reload_and_a_shared_link(demo_env):
+    at = demo_visit()
+    assert "demo_as" not in at.query_params and routed(at) == STATE_ADMIN_PAGES  # the default, unnamed
+    switch(at, "analyst@state.example")
+    assert at.query_params["demo_as"] == "analyst@state.example"
+    at.switch_page("pages/sql.py").run()  # a page change keeps it in the address
+    assert at.query_params["demo_as"] == "analyst@state.example"
+
+    again = demo_visit(dict(at.query_params))  # a reload, or the address sent to a colleague
+    assert again.sidebar.selectbox(key="demo_principal").value == "analyst@state.example"
+    assert routed(again) == ANALYST_PAGES and not again.sidebar.warning
+    assert any("State analyst" in m.value for m in again.markdown if "Demo mode" in m.value)
+    assert again.query_params["demo_as"] == "analyst@state.example"
+
+    switch(again, "")  # the signed-out visitor: an empty demo_as
+    assert again.query_params["demo_as"] == ""
+    public = demo_visit(dict(again.query_params))
+    assert public.sidebar.selectbox(key="demo_principal").value == "" and routed(public) == PUBLIC_PAGES
+
+    switch(public, "admin@state.example")  # back to the default: the address names no one again
+    assert "demo_as" not in public.query_params
+    submitter = demo_visit({"demo_as": "submitter@fairstead.example", "region": "R3"})
+    assert routed(submitter) == PUBLIC_PAGES | {"agency", "upload", "submissions"}
+    assert dict(submitter.query_params) == {"demo_as": "submitter@fairstead.example", "region": "R3"}
+
+
+@pytest.mark.parametrize("forged", ["nobody@state.example", "ADMIN@state.example", " analyst@state.example",
+                                    "public", PHISH, "x" * 5000, ["analyst@state.example", "viewer@state.example"]])
+def test_a_demo_as_naming_no_listed_person_is_ignored(demo_env, forged):
+    at = demo_visit({"demo_as": forged, "region": "R3"})
+    assert at.sidebar.selectbox(key="demo_principal").value == "admin@state.example"  # the default, as if absent
+    assert routed(at) == STATE_ADMIN_PAGES
+    notice = " ".join(w.value for w in at.sidebar.warning)
+    assert "Ignored the link's 'demo_as'" in notice
+    assert_safe(at, *([forged] if isinstance(forged, str) and forged != "public" else []))  # never echoed
+    assert "demo_as" not in at.query_params and at.query_params["region"] == "R3"  # dropped from the address
+    switch(at, "viewer@state.example")  # a real choice clears the notice
+    assert not at.sidebar.warning and at.query_params["demo_as"] == "viewer@state.example"
+
+
+# ----------------------------------------------------------------------------------------------------
 # The dashboard with sign-in configured (AppTest `at.user` stands for the claims Streamlit keeps)
 # ----------------------------------------------------------------------------------------------------
 
@@ -156,7 +225,7 @@ def test_unverified_email_of_an_administrator_opens_public_pages_only(configured
     _, db = configured
     at = signed_in_as({"email": "admin@state.example", "email_verified": False, "sub": "mallory",
                        "name": "**Admin** [x](http://127.0.0.1:9/)", "iss": "https://idp.example"})
-    assert routed(at) == {"overview", "integration", "regions", "certification", "retention", "billing", "definitions"}
+    assert routed(at) == PUBLIC_PAGES
     captions = [c.value for c in at.sidebar.caption]
     assert any("has not verified your email" in c for c in captions), captions
     assert any("sub\\:mallory" in c for c in captions) and not any("](http" in c or "**Admin**" in c
@@ -182,3 +251,15 @@ def test_a_trusted_provider_email_counts_without_the_flag(configured):
         assert "audit" not in routed(signed_in_as({**user, "iss": "https://elsewhere.example"}))
     finally:
         trust()
+
+
+@pytest.mark.parametrize("user", [{"email": "nobody@example.org", "email_verified": True, "sub": "n"}, None])
+def test_demo_as_is_never_honoured_with_a_provider(configured, user):
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.user = {"is_logged_in": True, **user} if user else {"is_logged_in": False}
+    at.query_params.update({"demo_as": "admin@state.example"})
+    at.run()
+    assert not at.exception, at.exception
+    assert routed(at) == PUBLIC_PAGES
+    assert "demo_as" not in at.query_params  # nor kept in the address
+    assert not [w for w in at.sidebar.selectbox if w.key == "demo_principal"]
