@@ -162,3 +162,37 @@ def audit_events(db: Path, action: str) -> list[tuple]:
         with duckdb.connect(str(copy)) as con:
             return con.execute("select actor, role, target, detail from audit_log where action = ? "
                                "order by event_id", [action]).fetchall()
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    """Run the command line in this process, as `python -m pipelines ARGS` would, with typer's test runner
+    (a child process costs seconds of imports, Great Expectations' alone about 4 s). Returns a
+    subprocess.CompletedProcess: returncode, stdout, stderr. Settings are read from the environment when a
+    command runs, so set them with monkeypatch. An exception the CLI does not turn into an exit code fails
+    the test instead of passing for exit 1 (a refusal's code)."""
+    import gc
+    import subprocess
+
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    from pipelines import cli as command_line
+
+    # The module's consoles chose colours for the terminal pytest was started from; these write like the
+    # CLI does into a pipe: no colour codes, no progress bars.
+    monkeypatch.setattr(command_line, "out", Console(force_terminal=False))
+    monkeypatch.setattr(command_line, "err", Console(stderr=True, force_terminal=False))
+    notices = list(warehouse.NOTICES)
+    runner = CliRunner()
+
+    def run(*args) -> subprocess.CompletedProcess:
+        argv = [str(a) for a in args]
+        result = runner.invoke(command_line.app, argv, catch_exceptions=False)
+        done = subprocess.CompletedProcess(argv, result.exit_code, result.stdout, result.stderr)
+        del result
+        gc.collect()  # what a command left open (a connection held by its exit's traceback) closes, as at exit
+        return done
+
+    yield run
+    warehouse.NOTICES[:] = notices  # what commands noted stays out of later tests

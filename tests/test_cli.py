@@ -1,4 +1,5 @@
-"""The CLI contract of DESIGN.md: commands, exit codes, JSON report shape."""
+"""The CLI contract of DESIGN.md: commands, exit codes, JSON report shape. The commands run in this process
+(the `cli` fixture); one test runs `python -m pipelines` itself, for the exit codes a real process returns."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from tests.conftest import clean_rows
 
 
-def cli(*args, env_dir=None, timeout=180):
+def python_m_pipelines(*args, timeout=180) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pipelines", *map(str, args)], capture_output=True, text=True,
                           timeout=timeout)
 
@@ -29,7 +30,7 @@ def initialised(env):
     return env
 
 
-def test_validate_exit_codes_and_json_shape(initialised, write):
+def test_validate_exit_codes_and_json_shape(initialised, write, cli):
     good = write("good.csv", clean_rows("headcount"))
     rows = clean_rows("headcount")
     rows[1][2] = "PEER_COACH"
@@ -59,7 +60,7 @@ def test_validate_exit_codes_and_json_shape(initialised, write):
     assert cli("validate", good, "--quarter", "Q1-2026").returncode == 2
 
 
-def test_validate_text_report_names_row_column_value(initialised, write):
+def test_validate_text_report_names_row_column_value(initialised, write, cli):
     rows = clean_rows("headcount")
     rows[1][2] = "PEER_COACH"
     proc = cli("validate", write("bad.csv", rows))
@@ -68,7 +69,7 @@ def test_validate_text_report_names_row_column_value(initialised, write):
     assert "Row 2, column role: 'PEER_COACH'" in " ".join(proc.stdout.split())
 
 
-def test_ingest_then_query_then_export(initialised, write, tmp_path):
+def test_ingest_then_query_then_export(initialised, write, tmp_path, cli):
     path = write("h.csv", clean_rows("headcount"))
     loaded = cli("ingest", path, "--submitted-by", "ana@agency.example", "--format", "json")
     assert loaded.returncode == 0, loaded.stderr
@@ -102,17 +103,27 @@ def test_ingest_then_query_then_export(initialised, write, tmp_path):
     assert (tmp_path / "parquet" / "README.md").read_text().count("## ") >= 10
 
 
-def test_init_reports_creation_then_up_to_date(env):
+def test_init_reports_creation_then_up_to_date(env, cli):
     first = cli("init")
     assert first.returncode == 0 and "Created" in first.stdout
     second = cli("init")
     assert second.returncode == 0 and "up to date" in second.stdout
 
 
-def test_text_report_prints_user_text_literally(initialised, write):
+def test_text_report_prints_user_text_literally(initialised, write, cli):
     """Markup-like text in a file name or a cell is shown as typed, never interpreted or crashing."""
     rows = clean_rows("headcount")
     rows[1][8] = "[bold]GRANT[/]"
     proc = cli("validate", write("[red]q1.csv", rows))
     assert proc.returncode == 1, proc.stderr
     assert "[red]q1.csv" in proc.stdout and "[BOLD]GRANT[/]" in proc.stdout
+
+
+def test_exit_codes_through_a_real_process(env, write):
+    """`python -m pipelines` hands its exit code to the operating system: 0 done, 1 refused, 2 unusable."""
+    created = python_m_pipelines("init")
+    assert created.returncode == 0 and "Created" in created.stdout, created.stderr
+    refused = python_m_pipelines("query", "drop table headcount")
+    assert refused.returncode == 1 and "not allowed" in refused.stderr, refused.stderr
+    unusable = python_m_pipelines("validate", write("good.csv", clean_rows("headcount")), "--quarter", "Q1-2026")
+    assert unusable.returncode == 2 and "Q1-2026" in unusable.stderr, unusable.stderr

@@ -4,9 +4,6 @@ parameters, canned queries, `query` and `export`."""
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -277,12 +274,9 @@ def test_schema_describes_tables_and_views(snap):
     assert all(r.description for r in relations.values()), [n for n, r in relations.items() if not r.description]
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipelines", *map(str, args)], cwd=ROOT, env=os.environ.copy(),
-                          capture_output=True, text=True, timeout=120)
+# `query` and `export` run in this process (the `cli` fixture); `query` starts the query process as always.
 
-
-def test_query_command_refuses_and_limits(demo_env, tmp_path):
+def test_query_command_refuses_and_limits(demo_env, tmp_path, cli, monkeypatch):
     refused = cli("query", f"copy (select 1) to '{tmp_path / 'x.csv'}'")
     assert refused.returncode == 1 and "COPY" in refused.stderr and not (tmp_path / "x.csv").exists()
     hidden = cli("query", "select (select 1 from read_text('/etc/passwd'))")
@@ -291,14 +285,12 @@ def test_query_command_refuses_and_limits(demo_env, tmp_path):
     assert capped.returncode == 0 and len(capped.stdout.split()) == 21 and "first 20 rows" in capped.stderr
     slow = cli("query", "select count(*) from range(100000000) a, range(100000000) b", "--timeout", "1")
     assert slow.returncode == 1 and "time limit" in slow.stderr
-    env = {**os.environ, "PEER_SQL_TIMEOUT_S": "0.5"}
-    lowered = subprocess.run([sys.executable, "-m", "pipelines", "query", "select count(*) from range(100000000) a, "
-                              "range(100000000) b", "--timeout", "30"], cwd=ROOT, env=env, capture_output=True,
-                             text=True, timeout=60)
+    monkeypatch.setenv("PEER_SQL_TIMEOUT_S", "0.5")
+    lowered = cli("query", "select count(*) from range(100000000) a, range(100000000) b", "--timeout", "30")
     assert lowered.returncode == 1 and "0.5 s time limit" in lowered.stderr  # an option may only lower the limit
 
 
-def test_export_writes_every_table_and_view(demo_env, tmp_path):
+def test_export_writes_every_table_and_view(demo_env, tmp_path, cli):
     out = tmp_path / "parquet"
     proc = cli("export", out)
     assert proc.returncode == 0, proc.stderr
@@ -317,7 +309,7 @@ def test_export_writes_every_table_and_view(demo_env, tmp_path):
     assert "Full-time equivalents" in readme or "FTE" in readme
 
 
-def test_query_command_binds_named_parameters(demo_env):
+def test_query_command_binds_named_parameters(demo_env, cli):
     proc = cli("query", "select agency_id from agencies where agency_id = $agency", "--param", "agency=AG0002",
                "--format", "csv")
     assert proc.returncode == 0, proc.stderr
