@@ -118,8 +118,9 @@ def load(con: duckdb.DuckDBPyConnection, report: Report, typed: pl.DataFrame, gr
          submitted_by: str | None, submitted_at: dt.datetime | None = None, publish: bool = True,
          refresh: bool = True) -> LoadResult:
     """Load a valid file's rows in one transaction and publish the snapshot; see the module docstring.
-    `refresh` recomputes the materialized KPI views in the same transaction (a batch may refresh once
-    at its end instead)."""
+    `refresh` notes, in the same transaction, which quarters the materialized KPI tables must be refreshed
+    from; the next publication refreshes them before it copies (metrics.refresh_pending), so loads that land
+    together are refreshed once. A batch may pass False and refresh everything once at its end."""
     kind = report.report
     assert kind is not None and report.valid
     with WRITE_LOCK:
@@ -141,8 +142,8 @@ def load(con: duckdb.DuckDBPyConnection, report: Report, typed: pl.DataFrame, gr
             superseded = _supersede(con, kind)
             _insert_facts(con, kind, typed)
             _store_warnings(con, report, typed, ids)
-            if refresh:  # only the quarters this load can change: its earliest and later
-                metrics.refresh(con, since=min(q for _, q in groups))
+            if refresh:  # the quarters this load can change (its earliest and later), by the next publication
+                metrics.mark_pending(con, min(q for _, q in groups))
             con.execute("commit")
         except Exception as exc:
             _rollback(con, exc)

@@ -541,6 +541,7 @@ def create_views(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"drop {kinds[view.name]} {view.name}")
         con.execute(_statement(view))
     publication.refresh(con)
+    con.execute(f"delete from warehouse_settings where name = '{PENDING}'")
 
 
 def refresh(con: duckdb.DuckDBPyConnection, since: str | None = None) -> None:
@@ -560,6 +561,36 @@ def refresh(con: duckdb.DuckDBPyConnection, since: str | None = None) -> None:
         else:
             refresh_rows(con, view.name, view_sql(view.name), since)
     publication.refresh(con, since)
+    if since is None:
+        con.execute(f"delete from warehouse_settings where name = '{PENDING}'")
+
+
+PENDING = "refresh_since"
+"""warehouse_settings: the earliest quarter loads changed since the materialized tables were last refreshed."""
+
+
+def mark_pending(con: duckdb.DuckDBPyConnection, since: str) -> None:
+    """Note (in the load's transaction) that the tables need refreshing from `since` on (refresh_pending)."""
+    con.execute(f"insert or replace into warehouse_settings select '{PENDING}', least(?, (select value from "
+                f"warehouse_settings where name = '{PENDING}'))", [since])
+
+
+def refresh_pending(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Bring the materialized tables up to the loads noted by mark_pending, in one transaction (publication
+    does, before it copies): many loads that land together are refreshed once. Returns the quarter refreshed
+    from (None when nothing was pending)."""
+    found = con.execute(f"select value from warehouse_settings where name = '{PENDING}'").fetchall()
+    if not found:
+        return None
+    con.execute("begin")
+    try:
+        refresh(con, since=found[0][0])
+        con.execute(f"delete from warehouse_settings where name = '{PENDING}'")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return found[0][0]
 
 
 def refresh_rows(con: duckdb.DuckDBPyConnection, table: str, create_sql: str, since: str) -> None:

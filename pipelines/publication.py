@@ -694,10 +694,15 @@ def refresh(con: duckdb.DuckDBPyConnection, since: str | None = None) -> int:
     quarters from `since` on (see metrics.refresh); returns the number of hidden cells decided."""
     from pipelines.compliance import DUE_QUARTERS
 
+    views_exist = con.execute("select count(*) from duckdb_views() where view_name = 'pub_shown_refs' and "
+                              "database_name = current_database()").fetchall()[0][0]
     setting, default = DUE_QUARTERS["practices"]
-    con.execute(PRACTICE_ROUNDS.format(setting=setting, default=default))
+    if since is None or not views_exist:
+        con.execute(PRACTICE_ROUNDS.format(setting=setting, default=default))
     _build(con, AGENCY_CELLS.format(stages=len(STAGES)), "pub_agency_cells", since)
     hidden = protect(con, since)
+    if since is not None and views_exist:
+        return hidden  # the views read the tables just refreshed; they depend only on the schema
     con.execute(SHOWN_REFS.format(year_end=YEAR_END, round=PRACTICE_ROUND))
     con.execute(STAGE_GRID.format(stages=", ".join(f"({order}, '{name}')" for order, name in STAGES)))
     for view in KEYS:

@@ -42,11 +42,21 @@ def database_file(con: duckdb.DuckDBPyConnection) -> Path:
 
 
 def publish(con: duckdb.DuckDBPyConnection, target: Path | None = None) -> Path:
-    """Checkpoint the warehouse and atomically replace the snapshot with a copy of it."""
+    """Refresh the materialized tables for the loads not yet refreshed, checkpoint the warehouse and atomically
+    replace the snapshot with a copy of it."""
     target = Path(target or settings.snapshot_path())
     target.parent.mkdir(parents=True, exist_ok=True)
+    from pipelines import metrics
+
     with WRITE_LOCK:
         remove_orphans(target.parent)
+        try:
+            metrics.refresh_pending(con)  # the tables as of every load so far
+        except Exception as exc:
+            if is_disk_full(exc):
+                raise disk_full(target.parent, "the figures could not be refreshed; the previous snapshot is "
+                                "kept.") from exc
+            raise
         con.execute("delete from warehouse_settings where name = 'unpublished_since'")
         con.execute("checkpoint")
         tmp = None

@@ -48,8 +48,10 @@ def submit(checked: Upload, *, submitted_by: str | None, role: str = "unknown", 
     """Load a checked file, waiting in line for the writer's turn. Warnings need `acknowledged`, a replacement
     needs `confirmed`.
 
-    Returns status "retry" (nothing written) when another load got in first: the agency's data changed
-    since the check, or the warehouse stayed busy past the wait.
+    The check read the snapshot, which may not yet hold a load that landed since (another of the agency's
+    reports, not yet published): under the turn the file is then checked again against the warehouse, and
+    loads if the reader would agree to it still (no finding they have not seen, the same submissions replaced).
+    Returns status "retry" (nothing written) when it does, or when the warehouse stayed busy past the wait.
     """
     if not checked.valid:
         raise ValueError("A file with errors cannot be submitted.")
@@ -59,9 +61,10 @@ def submit(checked: Upload, *, submitted_by: str | None, role: str = "unknown", 
         raise ValueError("Confirm the replacement before submitting.")
     try:
         with writer.session(what=f"loading the upload {checked.file_name}", on_wait=on_wait) as con:
+            validated = _still_valid(con, checked)
             originals.keep(con, checked.data, checked.file_name)
-            result = ingest.submit(con, checked.validated, agency=checked.agency, quarter=checked.quarter,
-                                   submitted_by=submitted_by, based_on=checked.based_on, role=role)
+            result = ingest.submit(con, validated, agency=checked.agency, quarter=checked.quarter,
+                                   submitted_by=submitted_by, role=role)
     except ingest.Stale as exc:
         return LoadResult("retry", message=str(exc))
     except (duckdb.TransactionException, WarehouseBusy) as exc:
@@ -70,3 +73,27 @@ def submit(checked: Upload, *, submitted_by: str | None, role: str = "unknown", 
         result.message = "This exact file is already the current submission; nothing changed."
     checked.load = result
     return result
+
+
+def _still_valid(con: duckdb.DuckDBPyConnection, checked: Upload) -> Validated:
+    """The validation to load under the writer's turn: the check's own when no load for the file's agencies
+    landed since; else the file checked again, if it finds nothing the reader has not seen (raises ingest.Stale if
+    it does)."""
+    agencies = sorted({a for a, _ in checked.validated.groups}) or [checked.agency]
+    if ingest.agency_version(con, agencies) == checked.based_on:
+        return checked.validated
+    stale = ingest.Stale("Another report for this agency was loaded while this file was being checked, and it "
+                         "changes what the check found. Check the file again, then submit.")
+    current = upload_changes.current_submissions(con, checked.kind, checked.validated.groups)
+    confirmed = checked.current["submission_id"].to_list() if checked.current.height else []
+    if current["submission_id"].to_list() != confirmed:
+        raise stale  # it would now replace other submissions than the reader confirmed
+    again = validate(checked.file_name, checked.data, kind=checked.kind, agency=checked.agency,
+                     quarter=checked.quarter, con=con)
+    if not again.report.valid or not set(_seen(again)) <= set(_seen(checked.validated)):
+        raise stale  # a new error or warning the reader has not seen: fewer is fine
+    return again
+
+
+def _seen(validated: Validated) -> list[tuple]:
+    return [(f.severity, f.code, f.row, f.column) for f in validated.report.findings]

@@ -4,8 +4,11 @@ Readers never open the warehouse (they read the published snapshot), so a writer
 `init`, `demo`) only meets other writers. They queue on a lock file beside the warehouse (`<db>.lock`,
 flock: released by the kernel when the holder exits, however it ends). A writer that finds it taken waits,
 calling `on_wait(seconds, holder)` about every half second so the caller can show the wait, and gives up
-with WarehouseBusy after `wait` seconds (PEER_WRITE_WAIT_S). While it waits it is listed in `<db>.queue/`,
-which lets the holder leave publication to the last writer in line (see snapshot.publish_due).
+with WarehouseBusy after `wait` seconds (PEER_WRITE_WAIT_S). While it waits it holds a ticket in `<db>.queue/`
+named by its arrival time: the oldest live ticket goes next (first come, first served), and the holder can see
+that others wait and leave publication to the last of them (snapshot.publish_due). Every turn of `session`
+ends by publishing what was left to it, so a left publication is never stranded by a writer that then had
+nothing to write; only one killed in line leaves it to the next writer or the next start (snapshot.repair).
 
 flock locks belong to an open file description, so two threads of one process that each open the lock
 file exclude each other like two processes do.
@@ -53,7 +56,7 @@ def waiting(db: Path) -> int:
         return 0
     live = 0
     for entry in entries:
-        pid = entry.name.partition("-")[0]
+        pid = entry.name.split("-")[1] if entry.name.count("-") >= 3 else ""
         if pid.isdigit() and _alive(int(pid)):
             live += 1
         else:
@@ -74,7 +77,7 @@ def _alive(pid: int) -> bool:
 @contextlib.contextmanager
 def turn(db: Path | None = None, *, what: str = "", wait: float | None = None,
          on_wait: Callable[[float, str], None] | None = None) -> Iterator[None]:
-    """Hold the writer lock of the warehouse `db` for the duration of the block."""
+    """Hold the writer lock of the warehouse `db` for the duration of the block, first come, first served."""
     db = Path(db or settings.db_path())
     db.parent.mkdir(parents=True, exist_ok=True)
     wait = settings.write_wait_s() if wait is None else wait
@@ -84,19 +87,18 @@ def turn(db: Path | None = None, *, what: str = "", wait: float | None = None,
         start = time.monotonic()
         last_told = -1.0
         while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                pass
-            waited = time.monotonic() - start
+            if ticket is None and not waiting(db) and _try_lock(fd):
+                break  # nobody in line: straight in
             if ticket is None:
                 ticket = _join_queue(db)
+            if _first_in_line(db, ticket) and _try_lock(fd):
+                break
+            waited = time.monotonic() - start
             if waited >= wait:
                 who = holder(db)
                 raise warehouse.WarehouseBusy(
-                    f"Warehouse busy: another load has held {db.name} for more than {wait:.0f} s"
-                    + (f" ({who})" if who else "") + ". Nothing was written; try again in a few minutes.")
+                    f"Warehouse busy: waited {waited:.0f} s in line for {db.name}"
+                    + (f", held by {who}" if who else "") + ". Nothing was written; try again in a few minutes.")
             if on_wait and waited - last_told >= 0.5:
                 last_told = waited
                 on_wait(waited, holder(db))
@@ -117,6 +119,23 @@ def turn(db: Path | None = None, *, what: str = "", wait: float | None = None,
         os.close(fd)  # releases the lock
 
 
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
+def _first_in_line(db: Path, ticket: Path) -> bool:
+    """Tickets are named by the time they were taken: the oldest live one goes next."""
+    waiting(db)  # clears tickets of processes that died in line
+    try:
+        return min(p.name for p in queue_dir(db).iterdir()) == ticket.name
+    except (OSError, ValueError):
+        return True
+
+
 def _log_turn(what: str, waited: float, held: float) -> None:
     """With PEER_WRITER_LOG set (benchmarks), append one line per turn: time, waited s, held s, what."""
     target = os.environ.get("PEER_WRITER_LOG")
@@ -128,7 +147,7 @@ def _log_turn(what: str, waited: float, held: float) -> None:
 def _join_queue(db: Path) -> Path:
     folder = queue_dir(db)
     folder.mkdir(exist_ok=True)
-    ticket = folder / f"{os.getpid()}-{threading.get_ident()}-{next(_sequence)}"
+    ticket = folder / f"{time.time_ns():020d}-{os.getpid()}-{threading.get_ident()}-{next(_sequence)}"
     ticket.touch()
     return ticket
 
@@ -162,5 +181,23 @@ def session(db: Path | None = None, *, what: str = "", wait: float | None = None
                 time.sleep(0.5)
         try:
             yield con
+            _publish_left(con)
         finally:
             con.close()
+
+
+def _publish_left(con: duckdb.DuckDBPyConnection) -> None:
+    """A turn ends by publishing what an earlier writer left to it (snapshot.publish_due), whatever this turn
+    did (a load, an identical file, a stale check), unless others still wait and the bound allows."""
+    from pipelines import snapshot
+
+    try:
+        left = con.execute("select count(*) from warehouse_settings where name = 'unpublished_since'"
+                           ).fetchall()[0][0]
+    except duckdb.Error:
+        return  # not initialised
+    if left:
+        try:
+            snapshot.publish_due(con)
+        except Exception:
+            pass  # the snapshot stays stale; the next writer, or repair at the next start, publishes

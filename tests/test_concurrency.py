@@ -128,7 +128,9 @@ def test_the_dashboard_serves_while_a_writer_holds_the_warehouse(demo_env):
 
 
 def test_two_threads_loading_at_once_take_turns(demo_env):
-    """Two uploads submitted at the same moment (two sessions of one dashboard) both land, one after the other."""
+    """Two uploads for one agency and quarter submitted at the same moment (two sessions of one dashboard): they
+    take turns; the second, checked before the first landed, would now replace it, which its sender never
+    confirmed, so it is told to check again."""
     from pipelines import upload
 
     data = csv_bytes(clean_rows("headcount"))
@@ -171,3 +173,35 @@ def test_ingest_while_the_dashboard_serves_shows_the_new_data(page, demo_warehou
         assert proc.returncode == 0, proc.stderr
         page.reload()
         page.get_by_text("AG0067_2026-Q3_headcount_corrected.csv").first.wait_for(timeout=60_000)
+
+
+def _behind(con, write, headcount_sud: str):
+    """The agency's headcount landed but its publication was left to a writer still in line; its certification
+    report is checked on the older snapshot, then submitted."""
+    from pipelines import upload
+    from pipelines.ingest import ingest
+
+    snapshot.publish(con)
+    rows = clean_rows("headcount")
+    rows[1][3:6] = [headcount_sud, min(rows[1][4], headcount_sud), headcount_sud]  # PEER_RECOVERY_SUD
+    assert ingest(con, write("h.csv", rows), publish=False).status == "loaded"
+    with snapshot.reader() as reading:
+        checked = upload.check(snapshot.cursor(reading), "c.csv", csv_bytes(clean_rows("certification")),
+                               agency="AG0001", quarter="2026-Q1")
+    assert checked.valid and checked.based_on == 0  # the snapshot knew nothing of the agency yet
+    return upload.submit(checked, submitted_by="t", acknowledged=True)
+
+
+def test_an_upload_checked_on_a_snapshot_behind_the_warehouse_still_loads(con, write):
+    """Checked again under the turn against the headcount that landed, it finds nothing new: it loads."""
+    result = _behind(con, write, "3")  # the 3 peers the certification report lists
+    assert result.status == "loaded", result.message
+    assert snapshot.published_version() == snapshot.warehouse_version(con)  # and both are published now
+
+
+def test_a_new_finding_under_the_turn_sends_the_upload_back(con, write):
+    """Checked again, the file meets the landed headcount of 5 against its 3 peers: a warning its sender never
+    saw, so it is not loaded behind their back."""
+    result = _behind(con, write, "5")
+    assert result.status == "retry" and "Check the file again" in result.message
+    assert con.execute("select count(*) from certification").fetchall() == [(0,)]

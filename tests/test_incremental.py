@@ -1,9 +1,9 @@
 """Incremental refresh gives what a full refresh gives, table by table, after any sequence of loads.
 
 Random sequences (seeded) of loads, replacements and rejections of real report files (the demo backfill's
-rows for a few agencies and quarters) go through ingest() with the refresh each load does (only the quarters
-it can change); after each step every materialized KPI table and the protected layer's tables are compared
-with a full refresh of the same warehouse.
+rows for a few agencies and quarters) go through ingest(), then the refresh publication does (only the
+quarters the loads can change); after each step every materialized KPI table and the protected layer's
+tables are compared with a full refresh of the same warehouse.
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ def test_incremental_refresh_equals_a_full_refresh(env, tmp_path, agencies, seed
             path, kind, what = step(rng, agencies, tmp_path, n)
             outcome = ingest(con, path, kind=kind, publish=False, role=None)
             statuses.append(outcome.status)
+            metrics.refresh_pending(con)  # what the next publication does first
             incremental = {t: frame(con, t) for t in tables(con)}
             metrics.refresh(con)
             for table, found in incremental.items():
@@ -95,12 +96,31 @@ def test_a_late_quarter_leaves_earlier_rows_alone(env, tmp_path, agencies):
             path = tmp_path / f"h-{quarter}.csv"
             backfill("headcount", quarter).filter(pl.col("agency_id").is_in(agencies)).write_csv(path)
             assert ingest(con, path, publish=False, role=None).status == "loaded"
+        metrics.refresh_pending(con)
         con.execute("update int_agency_quarter set peer_fte = -1 where quarter < ?", [QUARTERS[2]])  # a marker
         path = tmp_path / "h-late.csv"
         backfill("headcount", QUARTERS[2]).filter(pl.col("agency_id") == agencies[0]).write_csv(path)
         assert ingest(con, path, publish=False, role=None).status == "loaded"
+        assert metrics.refresh_pending(con) == QUARTERS[2]
         marked = con.execute("select count(*) from int_agency_quarter where peer_fte = -1").fetchall()[0][0]
         assert marked == con.execute("select count(*) from int_agency_quarter where quarter < ?",
                                      [QUARTERS[2]]).fetchall()[0][0] > 0
+    finally:
+        con.close()
+
+
+def test_loads_that_land_together_are_refreshed_once_from_the_earliest(env, tmp_path, agencies):
+    con = warehouse.connect(env / "warehouse.duckdb")
+    try:
+        warehouse.init(con)
+        for quarter in (QUARTERS[3], QUARTERS[1], QUARTERS[4]):
+            path = tmp_path / f"h-{quarter}.csv"
+            backfill("headcount", quarter).filter(pl.col("agency_id").is_in(agencies)).write_csv(path)
+            assert ingest(con, path, publish=False, role=None).status == "loaded"
+        assert con.execute("select count(*) from int_agency_quarter").fetchall() == [(0,)]  # not yet
+        assert metrics.refresh_pending(con) == QUARTERS[1]
+        assert metrics.refresh_pending(con) is None  # nothing left
+        assert con.execute("select count(distinct quarter) from int_agency_quarter where headcount_reported"
+                           ).fetchall() == [(3,)]
     finally:
         con.close()

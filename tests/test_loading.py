@@ -27,7 +27,7 @@ def _ingest(con, kind, rows, name=None, **kw):
     return ingest(con, name or f"{kind}.csv", csv_bytes(rows), **kw)
 
 
-def test_a_load_refreshes_the_materialized_kpis_in_its_transaction(con):
+def test_a_published_load_has_refreshed_the_materialized_kpis(con):
     assert con.execute("select count(*) from kpi_scorecard").fetchall()[0][0] == 0
     _ingest(con, "headcount", clean_rows("headcount"))
     fte, ratio = con.execute("select peer_fte, peer_to_clinician_ratio from kpi_scorecard where level = 'agency' "

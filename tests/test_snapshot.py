@@ -140,8 +140,9 @@ def _two_writers_in_line(write, monkeypatch) -> list[str]:
 
 
 def test_a_writer_with_others_in_line_leaves_publication_to_the_last(con, write, monkeypatch):
-    """One copy for loads that land together: A's load waits for B's publication, which carries both."""
-    assert _two_writers_in_line(write, monkeypatch) == ["left to the next writer", "published"]
+    """One copy for loads that land together: A's load (and the end of A's turn) leave the copy to B, whose
+    publication carries both."""
+    assert _two_writers_in_line(write, monkeypatch) == ["left to the next writer"] * 2 + ["published"]
     assert snapshot.published_version() == snapshot.warehouse_version(con)  # both loads are visible
     assert con.execute("select count(*) from warehouse_settings where name = 'unpublished_since'").fetchall() == [(0,)]
     assert not snapshot.remove_orphans(settings.snapshot_path().parent)  # no temp copy left behind
