@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 from pathlib import Path
 
 from pipelines.contracts import REFERENCE, REPORTS, Contract, number_text
@@ -17,6 +19,39 @@ METRICS_DOC = ROOT / "docs" / "metrics.md"
 def template_csv(contract: Contract) -> str:
     """A blank report: the header row only, in contract order."""
     return ",".join(contract.names) + "\n"
+
+
+XLSX_CREATED = dt.datetime(2026, 1, 1)
+"""A fixed creation time so a regenerated workbook is byte for byte the committed one."""
+
+
+def template_xlsx(contract: Contract) -> bytes:
+    """A blank report as an Excel workbook: sheet 1 holds the header row only (the sheet the reader reads);
+    sheet 2, "Columns", says what each column holds and which values are allowed."""
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"in_memory": True})
+    book.set_properties({"title": f"{contract.title} template", "created": XLSX_CREATED})
+    bold = book.add_format({"bold": True})
+    text = book.add_format({"num_format": "@"})
+    report = book.add_worksheet(contract.name)
+    for i, name in enumerate(contract.names):
+        report.write_string(0, i, name, bold)
+        report.set_column(i, i, max(12, len(name) + 2), text)  # typed cells stay text: ids keep leading zeros
+    report.freeze_panes(1, 0)
+    about = book.add_worksheet("Columns")
+    heads = ["column", "type", "unit", "rules", "description", "example"]
+    for i, head in enumerate(heads):
+        about.write_string(0, i, head, bold)
+    for r, col in enumerate(contract.columns, start=1):
+        for i, value in enumerate((col.name, col.type, col.unit, _rules(col).replace("`", ""), col.description,
+                                   col.example)):
+            about.write_string(r, i, str(value or ""))
+    about.set_column(0, 0, 28)
+    about.set_column(3, 4, 60)
+    book.close()
+    return buf.getvalue()
 
 
 def _rules(col) -> str:
@@ -71,12 +106,21 @@ def expected_files() -> dict[Path, str]:
     return files
 
 
+def expected_binary_files() -> dict[Path, bytes]:
+    """Generated files that are not text: the Excel templates."""
+    return {TEMPLATE_DIR / f"{c.name}.xlsx": template_xlsx(c) for c in REPORTS.values()}
+
+
 def main() -> None:
     from pipelines import suites
 
     for path, text in expected_files().items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
+        print(f"wrote {path.relative_to(ROOT)}")
+    for path, content in expected_binary_files().items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
         print(f"wrote {path.relative_to(ROOT)}")
     for path in suites.write_suites():
         print(f"wrote {path.relative_to(ROOT)}")

@@ -64,3 +64,22 @@ def test_rejected_samples_fail_for_their_documented_reasons(name, monkeypatch):
     warehouse.init(con)  # the demo reference data
     report = validate(SAMPLE_DIR / "rejected" / name, con=con).report
     assert {(f.code, f.row, f.column) for f in report.errors} == REJECTED[name]
+
+
+@pytest.mark.parametrize("path,content", list(docgen.expected_binary_files().items()),
+                         ids=lambda v: getattr(v, "name", ""))
+def test_committed_excel_template_is_current(path, content):
+    assert path.read_bytes() == content, f"{path} is stale: run `make docs`"
+
+
+def test_excel_templates_are_header_only_and_accepted_as_nothing_to_report(con):
+    from pipelines.reading import read_file
+
+    for kind, contract in REPORTS.items():
+        template = docgen.TEMPLATE_DIR / f"{kind}.xlsx"
+        raw = read_file(template)
+        assert raw.headers == contract.names and raw.frame.height == 0, kind
+        result = validate(template, kind=kind, agency="AG0001", quarter="2026-Q1", con=con)
+        assert result.report.valid and result.typed.height == 0, kind
+        inferred = validate(template, agency="AG0001", quarter="2026-Q1", con=con)  # the header says the report
+        assert inferred.kind == kind and inferred.report.valid, kind
