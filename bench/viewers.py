@@ -301,7 +301,8 @@ async def viewer(base_url: str, tally: Tally, stop_at: float, think: float, how:
 
 
 class CpuMeter:
-    """CPU seconds used by the whole machine, by some processes (their children included), and by us."""
+    """CPU used during a phase, in cores: by the servers (the launcher, nginx and the replicas), by this
+    client, and by anything else on the machine (other_cores: whatever else competed for the CPU)."""
 
     def __init__(self, pids: list[int]):
         self.pids = pids
@@ -356,9 +357,12 @@ class CpuMeter:
         busy = (total - self.m0[0]) - (idle - self.m0[1])
         mine = resource.getrusage(resource.RUSAGE_SELF)
         client = (mine.ru_utime - self.s0.ru_utime) + (mine.ru_stime - self.s0.ru_stime)
-        return {"machine_busy_pct": round(100 * busy / max(total - self.m0[0], 1e-9), 1),
-                "servers_cores": round((self._procs() - self.p0) / wall, 2),
-                "client_cores": round(client / wall, 2)}
+        cores = os.cpu_count() or 1
+        busy_cores = cores * busy / max(total - self.m0[0], 1e-9)
+        servers, client = (self._procs() - self.p0) / wall, client / wall
+        return {"machine_busy_pct": round(100 * busy_cores / cores, 1), "servers_cores": round(servers, 2),
+                "client_cores": round(client, 2),
+                "other_cores": round(max(0.0, busy_cores - servers - client), 2)}  # the rest of the machine
 
 
 async def phase(base_url: str, viewers: int, think: float, how: str, duration: float, warmup: float,
@@ -392,7 +396,8 @@ async def phase(base_url: str, viewers: int, think: float, how: str, duration: f
         distinct[e] = distinct.get(e, 0) + 1
     lat = tally.latencies
     return {
-        "viewers": viewers, "balanced": bool(cookies), "think_s": think, "think": how if think > 0 else "none", "measured_s": duration,
+        "viewers": viewers, "balanced": bool(cookies), "think_s": think, "think": how if think > 0 else "none",
+        "measured_s": duration,
         "page_runs": len(lat), "runs_per_s": round(len(lat) / duration, 2),
         "p50_s": _round(percentile(lat, 0.5)), "p95_s": _round(percentile(lat, 0.95)),
         "max_s": _round(max(lat) if lat else None),
@@ -400,6 +405,8 @@ async def phase(base_url: str, viewers: int, think: float, how: str, duration: f
         "runs_by_replica": dict(sorted(tally.by_replica.items())),
         "p95_by_page_s": {p: _round(percentile(v, 0.95)) for p, v in sorted(tally.by_page.items())},
         **cpu,
+        # the servers' CPU per page run: what a run costs, whatever else the machine was doing
+        "server_cpu_s_per_run": round(cpu["servers_cores"] * duration / len(lat), 3) if lat else None,
     }
 
 
@@ -505,7 +512,7 @@ def machine() -> dict:
 
 def table(results: dict) -> str:
     rows = [("| replicas | phase | viewers | think | page runs/s | p50 s | p95 s | errors | runs per replica "
-             "| machine CPU | servers (cores) | client (cores) |"), "|---" * 12 + "|"]
+             "| machine CPU | servers (cores) | client (cores) | other processes (cores) |"), "|---" * 13 + "|"]
     for count, phases in results["runs"].items():
         for name, r in phases.items():
             if not isinstance(r, dict) or "viewers" not in r:
@@ -513,7 +520,7 @@ def table(results: dict) -> str:
             rows.append(f"| {count} | {name} | {r['viewers']} | {r['think_s']:g} s {r['think']} | {r['runs_per_s']} | "
                         f"{r['p50_s']} | {r['p95_s']} | {r['errors']} | "
                         f"{'/'.join(str(v) for v in r['runs_by_replica'].values())} | {r['machine_busy_pct']}% | "
-                        f"{r['servers_cores']} | {r['client_cores']} |")
+                        f"{r['servers_cores']} | {r['client_cores']} | {r['other_cores']} |")
     return "\n".join(rows)
 
 
