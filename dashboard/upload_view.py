@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import time
 
@@ -21,16 +22,26 @@ INFER = "Infer from the header"
 _CHECKS, _RESULTS = "_upload_checks", "_upload_results"
 
 
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TEMPLATES_ANCHOR = "templates"
+
+
 def templates() -> None:
-    """Blank template and data dictionary per report."""
+    """Blank templates (CSV and Excel) and the data dictionary per report."""
+    st.subheader("Templates", anchor=TEMPLATES_ANCHOR)
     with st.expander("Templates and data dictionaries", icon=":material/description:"):
-        st.caption("Start from the template: keep its header row, add one row per record, save as CSV or .xlsx.")
+        st.caption("Start from the template: keep its header row, add one row per record, save as CSV or .xlsx. "
+                   "The Excel template's second sheet lists the allowed values of each column.")
         for tab, (kind, contract) in zip(st.tabs([c.title for c in REPORTS.values()]), REPORTS.items()):
             with tab:
                 st.write(contract.description)
-                st.download_button(f"Download the {kind} template (CSV)", docgen.template_csv(contract),
-                                   file_name=f"{kind}.csv", mime="text/csv", key=f"template-{kind}",
-                                   icon=":material/download:")
+                csv_col, xlsx_col = st.columns(2)
+                csv_col.download_button(f"Download the {kind} template (CSV)", docgen.template_csv(contract),
+                                        file_name=f"{kind}.csv", mime="text/csv", key=f"template-{kind}",
+                                        icon=":material/download:")
+                xlsx_col.download_button(f"Download the {kind} template (Excel)", docgen.template_xlsx(contract),
+                                         file_name=f"{kind}.xlsx", mime=XLSX_MIME, key=f"template-{kind}-xlsx",
+                                         icon=":material/download:")
                 widgets.table(dictionary(kind), f"{kind}-data-dictionary")
 
 
@@ -41,13 +52,40 @@ def dictionary(kind: str) -> pl.DataFrame:
                                       "example"], orient="row")
 
 
-def choose(viewer: Viewer) -> tuple[str | None, str | None, str | None]:
-    """Agency (one the viewer may upload for), quarter and report (None = infer)."""
+def named(file) -> upload.Named | None:
+    """What the uploaded file names (its agency and quarter, or why it cannot be read), read once per file."""
+    if file is None:
+        return None
+    content = file.getvalue()
+    key = (hashlib.sha256(content).hexdigest(), file.name)
+    cached = st.session_state.get("_upload_named")
+    if cached is None or cached[0] != key:
+        cached = (key, upload.named_in(file.name, content))
+        st.session_state["_upload_named"] = cached
+    return cached[1]
+
+
+def refuse_wrong_type(file, found: upload.Named) -> None:
+    """A PDF, an image, a zip...: said in the product's words (what was sent, what is accepted, where the
+    templates are); nothing is checked, recorded or loaded."""
+    size = len(file.getvalue())
+    sent = widgets.plain(file.name) + (f" ({widgets.plain(file.type)}, {size / 1024:,.0f} KB)" if file.type else "")
+    st.error(f"**This file cannot be uploaded: nothing was checked or loaded.** You sent {sent}. Reports are "
+             f"accepted as {upload.ACCEPTED_TYPES}. {widgets.plain(found.refused.message)}",
+             icon=":material/block:")
+    st.markdown(f"Start from a [CSV or Excel template](#{TEMPLATES_ANCHOR}) above: keep its header row and add "
+                "one row per record.")
+
+
+def choose(viewer: Viewer, found: upload.Named | None = None) -> tuple[str | None, str | None, str | None]:
+    """Agency (one the viewer may upload for), quarter and report (None = infer). When a new file names one
+    agency the viewer may upload for, or one quarter on the list, they are chosen for the reader."""
     agencies = data.query("select agency_id, name from agencies where (active_to is null or active_to >= "
                           "(select as_of_date from dim_as_of) - interval 1 year) and (? or list_contains(?, "
                           "agency_id)) order by agency_id", [viewer.role == "state_admin", list(viewer.agencies)])
     names = dict(zip(agencies["agency_id"], agencies["name"]))
     quarters = _quarters()
+    filled = _prefill(viewer, found, names, quarters)
     left, middle, right = st.columns(3)
     agency = left.selectbox("Agency", list(names), index=0 if len(names) == 1 else None,
                             placeholder="Choose your agency", key="up_agency",
@@ -55,9 +93,30 @@ def choose(viewer: Viewer) -> tuple[str | None, str | None, str | None]:
     quarter = middle.selectbox("Quarter", quarters, index=0 if quarters else None, key="up_quarter")
     kind = right.selectbox("Report", [INFER, *REPORTS], key="up_report",
                            format_func=lambda k: k if k == INFER else REPORTS[k].title)
+    if filled:
+        st.caption(f"{' and '.join(filled).capitalize()} filled in from the file; change them if the file is wrong.")
     st.caption(f"Submitting as **{viewer.actor}** ({viewer.label}); recorded with the submission and in the "
                "audit trail.")
     return agency, quarter, None if kind == INFER else kind
+
+
+def _prefill(viewer: Viewer, found: upload.Named | None, names: dict, quarters: list[str]) -> list[str]:
+    """Choose the file's one agency and one quarter, once per new file (the reader may change them after).
+    Never an agency the viewer may not upload for."""
+    if found is None:
+        return []
+    key = st.session_state.get("_upload_named", (None,))[0]
+    if st.session_state.get("_upload_prefilled") == key:
+        return st.session_state.get("_upload_prefilled_what", [])
+    filled = []
+    if found.agency in names and viewer.may_upload_for(found.agency):
+        st.session_state["up_agency"] = found.agency
+        filled.append("the agency")
+    if found.quarter in quarters:
+        st.session_state["up_quarter"] = found.quarter
+        filled.append("the quarter")
+    st.session_state["_upload_prefilled"], st.session_state["_upload_prefilled_what"] = key, filled
+    return filled
 
 
 def _quarters() -> list[str]:
@@ -133,33 +192,41 @@ def _total(report, severity: str) -> int:
     return sum(n for code, n in report.counts().items() if report.severity_of(code) == severity)
 
 
-def findings(checked: upload.Upload) -> upload_findings.FileView | None:
-    """Counts per code, the first 20 of each code, the full list as CSV."""
+def findings(checked: upload.Upload, found: upload.Named | None = None
+             ) -> tuple[upload_findings.FileView | None, "upload_findings.Report"]:
+    """File-level findings once at the top with their fix; then counts per code, the first 20 of each code
+    (row-level), the full list as CSV. Returns the file's view and the report as shown."""
     view = upload_findings.file_view(checked.file_name, checked.data, checked.kind, {"agency_id", "quarter"})
-    if not checked.report.findings:
-        return view
+    shown = upload_findings.for_display(checked.report, checked.quarter, found.quarters if found else None)
+    if not shown.findings:
+        return view, shown
     st.subheader("Findings")
-    widgets.table(upload_findings.counts_frame(checked.report), "finding-counts",
+    for f in upload_findings.file_level(shown):
+        say = st.error if f.severity == "error" else st.warning
+        say(f"**About the whole file ({f.code}, {f.severity}):** {widgets.plain(f.message)}",
+            icon=":material/description:")
+    widgets.table(upload_findings.counts_frame(shown), "finding-counts",
                   caption="Per finding code; errors block the file, warnings do not.")
-    listed = upload_findings.findings_frame(checked.report, view)
+    listed = upload_findings.findings_frame(shown, view)
     st.download_button("Download every finding (CSV)", widgets.csv_bytes(listed), file_name=f"{checked.file_name}"
                        "-findings.csv", mime="text/csv", key="dl-all-findings", icon=":material/download:")
-    counts = checked.report.counts()
-    for code, first in upload_findings.first_of_each(listed).items():
-        severity = checked.report.severity_of(code)
+    counts = shown.counts()
+    for code, first in upload_findings.first_of_each(listed.filter(pl.col("row").is_not_null())).items():
+        severity = shown.severity_of(code)
         more = f", first {first.height} shown" if counts[code] > first.height else ""
         with st.expander(f"{code} · {severity} · {counts[code]:,}{more}", expanded=True):
             widgets.table(first, f"findings-{code}",
                           caption="Row as numbered in your file (header = row 1); letter = spreadsheet column.")
-    return view
+    return view, shown
 
 
-def preview(checked: upload.Upload, view: upload_findings.FileView | None, limit: int = 1000) -> None:
-    """The parsed rows as in the file, cells with findings highlighted (errors red, warnings amber)."""
+def preview(checked: upload.Upload, view: upload_findings.FileView | None, shown=None, limit: int = 1000) -> None:
+    """The parsed rows as in the file, cells with row findings highlighted (errors red, warnings amber); a
+    file-level finding colours nothing."""
     if view is None or view.rows.is_empty():
         return
     st.subheader("Your rows")
-    listed = upload_findings.findings_frame(checked.report, view)
+    listed = upload_findings.findings_frame(shown or checked.report, view)
     cells = upload_findings.bad_cells(listed, view)
     only = bool(cells) and st.toggle("Only rows with findings", value=bool(cells), key="up_only_bad")
     rows = view.rows.filter(pl.col("row").is_in(list(cells))) if only else view.rows
@@ -204,7 +271,9 @@ def submit_step(checked: upload.Upload, who: Viewer) -> None:
         ids = ", ".join(f"#{i}" for i in checked.current["submission_id"])
         st.markdown(f"A {checked.kind} report for {checked.agency} {checked.quarter} is already on file "
                     f"(submission {ids}, {widgets.plain(checked.current['file_name'][0])}). Submitting replaces it:")
-        widgets.table(checked.changes, "replacement-changes")
+        more = upload.more_changes(data.connection(), checked)
+        widgets.table(checked.changes if more is None else pl.concat([checked.changes, more]),
+                      "replacement-changes")
         confirmed = st.checkbox(f"Replace submission {ids} with this file", key="up_confirm")
     if checked.report.warnings:
         acknowledged = st.checkbox(f"I have read the {_total(checked.report, 'warning'):,} warnings and submit "
@@ -220,11 +289,13 @@ def submit_step(checked: upload.Upload, who: Viewer) -> None:
             st.warning(result.message, icon=":material/sync_problem:")
             st.button("Check the file again", key="up_recheck")
             return
-        st.session_state[_RESULTS][key] = result
-        _confirmation(checked, result)
+        done = (result, dt.datetime.now().replace(microsecond=0), who.actor)
+        st.session_state[_RESULTS][key] = done
+        _confirmation(checked, done)
 
 
-def _confirmation(checked: upload.Upload, result: LoadResult) -> None:
+def _confirmation(checked: upload.Upload, done: tuple[LoadResult, dt.datetime, str]) -> None:
+    result, at, by = done
     if result.status == "unchanged":
         st.info(result.message, icon=":material/content_copy:")
         return
@@ -236,3 +307,15 @@ def _confirmation(checked: upload.Upload, result: LoadResult) -> None:
                f"{checked.quarter}.{replaced}", icon=":material/task_alt:")
     st.page_link("pages/submissions.py", label=f"Open submission {ids} in the submission history",
                  query_params={"submission": str(result.submission_ids[0])}, icon=":material/history:")
+    _receipt(checked, result, at, by)
+
+
+def _receipt(checked: upload.Upload, result: LoadResult, at: dt.datetime, by: str) -> None:
+    """What the sender keeps: the submission's facts, shown and downloadable as a small text file."""
+    fields = upload.receipt(checked, result, submitted_by=by, submitted_at=at)
+    st.subheader("Receipt")
+    st.dataframe(pl.DataFrame({"field": list(fields), "value": list(fields.values())}), hide_index=True,
+                 width="content")
+    st.download_button("Download the receipt (text)", upload.receipt_text(fields),
+                       file_name=f"receipt-submission-{result.submission_ids[0]}.txt", mime="text/plain",
+                       key="dl-receipt", icon=":material/receipt_long:")

@@ -9,14 +9,18 @@ landed in between.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import duckdb
+import polars as pl
 
 from pipelines import ingest, originals, upload_changes, writer
 from pipelines.ingest import Upload
+from pipelines.findings import Finding
 from pipelines.loading import LoadResult
-from pipelines.validation import validate
+from pipelines.validation import Validated, validate
 from pipelines.warehouse import WarehouseBusy
 
 Wait = Callable[[float, str], None] | None
@@ -97,3 +101,116 @@ def _still_valid(con: duckdb.DuckDBPyConnection, checked: Upload) -> Validated:
 
 def _seen(validated: Validated) -> list[tuple]:
     return [(f.severity, f.code, f.row, f.column) for f in validated.report.findings]
+
+
+# --- small helpers for the upload page (read only; nothing here writes) ------------------------------------------
+
+WRONG_TYPE = {"unsupported-format", "binary-file"}
+"""Refusals that mean the file is not a CSV or a workbook at all (a PDF, an image, a zip): nothing to check."""
+ACCEPTED_TYPES = "CSV (.csv) or an Excel workbook (.xlsx)"
+
+
+@dataclass
+class Named:
+    """What a file says about itself before it is checked: the report it looks like, the distinct agency_id and
+    quarter values in its rows, or why it cannot be read at all."""
+
+    kind: str | None = None
+    agencies: list[str] = field(default_factory=list)
+    quarters: list[str] = field(default_factory=list)
+    refused: Finding | None = None
+
+    @property
+    def wrong_type(self) -> bool:
+        return self.refused is not None and self.refused.code in WRONG_TYPE
+
+    @property
+    def agency(self) -> str | None:
+        return self.agencies[0] if len(self.agencies) == 1 else None
+
+    @property
+    def quarter(self) -> str | None:
+        return self.quarters[0] if len(self.quarters) == 1 else None
+
+
+def named_in(file_name: str, data: bytes, kind: str | None = None) -> Named:
+    """Read a file (in the bounded child, as the check does) for the agency and quarter its rows name."""
+    from pipelines.bounded_read import read_file
+    from pipelines.contracts import REPORTS
+    from pipelines.reading import Unreadable
+    from pipelines.structure import infer_report, map_columns
+
+    try:
+        raw = read_file(file_name, data)
+    except Unreadable as exc:
+        return Named(refused=exc.finding)
+    kind = kind or infer_report(raw.headers)
+    if kind is None:
+        return Named()
+    positions = map_columns(raw.headers, REPORTS[kind], set()).positions
+    values = {}
+    for column in ("agency_id", "quarter"):
+        where = positions.get(column)
+        if where is None or where not in raw.frame.columns:
+            values[column] = []
+            continue
+        cells = raw.frame.get_column(where).cast(pl.String).str.strip_chars()
+        values[column] = sorted({v for v in cells.drop_nulls().to_list() if v})
+    return Named(kind, values["agency_id"], values["quarter"])
+
+
+HEADCOUNT_MORE = [("Peer full-time headcount", "headcount_fulltime"), ("Peer vacancies", "vacancies")]
+"""Totals a headcount replacement also shows, besides upload_changes.MEASURES (peers only, as those are)."""
+
+
+def more_changes(con: duckdb.DuckDBPyConnection, checked: Upload) -> pl.DataFrame | None:
+    """Extra before/after rows for a replacement (full-time headcount and vacancies of a headcount report), in
+    the shape of checked.changes; None when there are none for the report."""
+    from pipelines import snapshot
+    from pipelines.contracts import PEER_ROLES
+
+    if checked.kind != "headcount" or not checked.replaces or checked.validated.typed is None:
+        return None
+    peers = "role in (" + ", ".join(f"'{r}'" for r in PEER_ROLES) + ")"
+    select = ", ".join(f"coalesce(sum({col}) filter (where {peers}), 0)" for _, col in HEADCOUNT_MORE)
+    cur = snapshot.cursor(con)
+    try:
+        cur.register("incoming_rows", checked.validated.typed)
+        before = cur.execute(f"select {select} from headcount where submission_id in (select unnest(?::bigint[]))",
+                             [checked.current["submission_id"].to_list()]).fetchall()[0]
+        after = cur.execute(f"select {select} from incoming_rows").fetchall()[0]
+    finally:
+        cur.unregister("incoming_rows")
+        cur.close()
+    return pl.DataFrame({"measure": [label for label, _ in HEADCOUNT_MORE],
+                         "before": [float(v) for v in before], "after": [float(v) for v in after]},
+                        schema={"measure": pl.String, "before": pl.Float64, "after": pl.Float64}
+                        ).with_columns((pl.col("after") - pl.col("before")).alias("change"))
+
+
+def receipt(checked: Upload, result: LoadResult, *, submitted_by: str | None,
+            submitted_at: dt.datetime) -> dict[str, str]:
+    """What a person keeps after a submission: field -> value, in the order shown (and written to the receipt)."""
+    warnings = sum(n for code, n in checked.report.counts().items() if checked.report.severity_of(code) == "warning")
+    return {
+        "Submission": ", ".join(f"#{i}" for i in result.submission_ids),
+        "Status": result.status,
+        "Submitted at": submitted_at.strftime("%Y-%m-%d %H:%M:%S"),
+        "Submitted by": submitted_by or "",
+        "Agency": checked.agency or "",
+        "Quarter": checked.quarter or "",
+        "Report": checked.kind or "",
+        "Rows": f"{result.rows}" if result.rows else "0 (nothing to report)",
+        "Replaces": ", ".join(f"#{i}" for i in result.superseded_ids) or "nothing",
+        "Warnings acknowledged": f"{warnings}",
+        "File name": checked.file_name,
+        "SHA-256": checked.report.sha256,
+    }
+
+
+def receipt_text(fields: dict[str, str]) -> str:
+    """The receipt as a small text file."""
+    width = max(len(k) for k in fields)
+    lines = ["Peer workforce report: submission receipt", ""]
+    lines += [f"{k + ':':<{width + 1}} {' '.join(str(v).split())}" for k, v in fields.items()]
+    return "\n".join(lines) + "\n"

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 import polars as pl
 
 from pipelines.contracts import REPORTS
-from pipelines.findings import Report, column_letter
+from pipelines.findings import Finding, Report, column_letter
 from pipelines.bounded_read import read_file
 from pipelines.reading import ROW, Unreadable
 from pipelines.structure import map_columns
 
 PER_CODE = 20
+GROUP_CODES = {"headcount-flow-mismatch", "certification-headcount-mismatch", "billing-without-certified-peer",
+               "units-per-fte-high", "peer-rating-without-peers"}
+"""Cross-report checks about a whole agency-quarter: pipelines.checks pins them to the group's first row, but they
+say nothing about that row, so the page shows them as file-level (no row, no coloured cell)."""
+_ROW_PREFIX = re.compile(r"^Row \d+: ")
 
 
 @dataclass
@@ -91,3 +97,36 @@ def bad_cells(findings: pl.DataFrame, view: FileView) -> dict[int, dict[str, str
         if cells.setdefault(row, {}).get(name) != "error":
             cells[row][name] = severity
     return cells
+
+
+def for_display(report: Report, quarter: str | None, file_quarters: list[str] | None = None) -> Report:
+    """The report as the page shows it: group checks file-level (row None, no "Row N:" prefix), and the
+    per-row quarter-mismatch said once, file-level, with the count of rows and the fix. Counts are unchanged."""
+    shown = Report(report.file, report.sha256, report.report, report.rows, [], list(report.notes),
+                   dict(report.truncated))
+    mismatched = [f for f in report.findings if f.code == "quarter-mismatch"]
+    for f in report.findings:
+        if f.code in GROUP_CODES:
+            shown.add(replace(f, row=None, message=_ROW_PREFIX.sub("", f.message)))
+        elif f.code != "quarter-mismatch":
+            shown.add(f)
+    if mismatched:
+        n = len(mismatched) + report.truncated.get("quarter-mismatch", 0)
+        named = sorted({str(f.value) for f in mismatched if f.value is not None} | set(file_quarters or []))
+        named = [q for q in named if q != quarter]
+        rows = f"{n:,} row{'s' * (n != 1)}"
+        if len(named) == 1:
+            message = (f"{rows} of the file name quarter {named[0]}, but this upload is for {quarter}: choose "
+                       f"{named[0]} above, or correct the file.")
+        else:
+            message = (f"{rows} of the file name other quarters ({', '.join(named)}) than {quarter}, the quarter "
+                       "this upload is for: upload each quarter's rows as a file of its own, or correct the file.")
+        shown.add(Finding("quarter-mismatch", message, None, "quarter", named[0] if len(named) == 1 else None,
+                          mismatched[0].severity))
+        shown.truncated["quarter-mismatch"] = n - 1
+    return shown
+
+
+def file_level(report: Report) -> list[Finding]:
+    """Findings about the whole file (no row), errors first: said once, above the per-row lists."""
+    return sorted((f for f in report.findings if f.row is None), key=lambda f: (f.severity != "error", f.code))

@@ -377,3 +377,157 @@ def test_page_header_only_and_xlsx(demo_env):
     assert any("Loaded" in s.value for s in at2.success)
     assert live(demo_env, "select peer_id, event from retention where agency_id = 'AG0042' and quarter = '2026-Q3'") \
         == [("PX00001", "HIRE")]
+
+
+# --- what the file names, file-level findings, receipts, wrong file types, replacement totals ------------------
+
+def upload_only(at: AppTest, name: str, content: bytes, mime: str = "text/csv") -> AppTest:
+    at.file_uploader(key="up_file").set_value((name, content, mime)).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_agency_and_quarter_the_file_names_are_chosen_and_another_quarter_is_said_once(demo_env):
+    at = run_upload_page()
+    content = headcount_rows("AG0042", "2026-Q2", [("PEER_SPECIALIST_MH", 8, 6, 7.0), ("PEER_RECOVERY_SUD", 6, 4, 5.0),
+                                                   ("PEER_SUPERVISOR", 1, 1, 1.0)])
+    upload_only(at, "AG0042-headcount.csv", content)
+    assert at.selectbox(key="up_agency").value == "AG0042" and at.selectbox(key="up_quarter").value == "2026-Q2"
+    assert any("filled in from the file" in c.value for c in at.caption)
+    assert not at.error  # checked for the file's own agency and quarter
+    # the reader picks another quarter: one file-level finding with the count of rows and the fix
+    at.selectbox(key="up_quarter").set_value("2026-Q3").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="up_quarter").value == "2026-Q3"  # the choice is not overwritten by the file again
+    said = [e.value for e in at.error if "quarter-mismatch" in e.value]
+    assert len(said) == 1 and "3 rows" in said[0] and "choose 2026\\-Q2 above, or correct the file" in said[0]
+    assert not any("change the quarter above" in e.value for e in at.error)
+    listed = [d.value for d in at.dataframe if list(d.value.columns)[:2] == ["row", "column"]]
+    assert not any((t["column"] == "quarter").any() for t in listed)  # not once per row
+    per_code = next(d.value for d in at.dataframe if tuple(d.value.columns) == ("code", "severity", "count"))
+    assert dict(zip(per_code["code"], per_code["count"]))["quarter-mismatch"] == 3
+
+
+def test_an_agency_user_never_gets_an_agency_from_the_file_that_is_not_theirs(demo_env):
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["demo_as"] = "submitter@fairstead.example"  # reports for AG0042 and AG0101
+    at.run()
+    at.switch_page("pages/upload.py").run()
+    assert not at.exception, at.exception
+    other = headcount_rows("AG0067", "2026-Q2", [("PEER_SPECIALIST_MH", 4, 3, 3.5)])
+    upload_only(at, "other.csv", other)
+    assert at.selectbox(key="up_agency").value is None and at.selectbox(key="up_quarter").value == "2026-Q2"
+    assert "AG0067" not in at.selectbox(key="up_agency").options
+    own = headcount_rows("AG0101", "2026-Q1", [("PEER_SPECIALIST_MH", 4, 3, 3.5)])
+    upload_only(at, "own.csv", own)
+    assert at.selectbox(key="up_agency").value == "AG0101" and at.selectbox(key="up_quarter").value == "2026-Q1"
+
+
+def test_display_makes_group_checks_file_level_and_they_colour_no_row():
+    from pipelines.findings import Finding, Report
+
+    report = Report("f.csv", "x", "headcount", 3)
+    report.add(Finding("headcount-flow-mismatch", "Row 2: Peer headcount 15 in 2026-Q3 does not follow.", row=2,
+                       column="headcount", value=15, severity="warning"))
+    report.add(Finding("value-not-allowed", "Row 3: role PEER_COACH is not allowed.", row=3, column="role",
+                       value="PEER_COACH"))
+    for r in (2, 3, 4):
+        report.add(Finding("quarter-mismatch", f"Row {r}: quarter is 2026-Q2 but this upload is for 2026-Q3.",
+                           row=r, column="quarter", value="2026-Q2"))
+    shown = upload_findings.for_display(report, "2026-Q3")
+    assert shown.counts() == report.counts()  # the counts are the file's
+    top = upload_findings.file_level(shown)
+    assert [(f.code, f.row) for f in top] == [("quarter-mismatch", None), ("headcount-flow-mismatch", None)]
+    assert top[0].message == "3 rows of the file name quarter 2026-Q2, but this upload is for 2026-Q3: choose " \
+                             "2026-Q2 above, or correct the file."
+    assert not top[1].message.startswith("Row")
+    view = upload_findings.FileView(pl.DataFrame({"row": [2, 3, 4]}), {"headcount": "D", "role": "C"},
+                                    {"headcount": "headcount", "role": "role", "quarter": "quarter"})
+    cells = upload_findings.bad_cells(upload_findings.findings_frame(shown, view), view)
+    assert cells == {3: {"role": "error"}}  # neither the group check nor the quarter colours a row
+
+
+def test_page_file_level_warning_is_said_once_at_the_top_and_colours_no_row(demo_env):
+    at = run_upload_page()
+    current = live(demo_env, "select role, headcount, headcount_fulltime, fte from headcount "
+                             "where agency_id = 'AG0067' and quarter = '2026-Q3' order by source_row")
+    roles = [(r, h + 30 if i == 0 else h, ft, fte) for i, (r, h, ft, fte) in enumerate(current)]
+    choose_and_upload(at, "AG0067", "2026-Q3", "jump.csv", headcount_rows("AG0067", "2026-Q3", roles))
+    top = [w.value for w in at.warning if "About the whole file (headcount-flow-mismatch" in w.value]
+    assert len(top) == 1 and "Row 2" not in top[0]
+    listed = [d.value for d in at.dataframe if list(d.value.columns)[:2] == ["row", "column"]]
+    assert not listed  # no per-row list for it
+    rows = next(d for d in at.dataframe if "row" in d.value.columns and "role" in d.value.columns)
+    assert "#fff3cd" not in str(rows.proto) and "#f8d7da" not in str(rows.proto)
+
+
+def test_page_submission_gives_a_receipt_with_a_download_and_a_link(demo_env):
+    at = run_upload_page()
+    content = headcount_rows("AG0042", "2026-Q3", [("PEER_SPECIALIST_MH", 8, 6, 7.0), ("PEER_RECOVERY_SUD", 6, 4, 5.0),
+                                                   ("PEER_SUPERVISOR", 1, 1, 1.0)])
+    upload_only(at, "AG0042-q3.csv", content)
+    for box in at.checkbox:
+        if box.key == "up_ack":
+            box.check()
+    at.run()
+    at.button(key="up_submit").click().run()
+    assert not at.exception, at.exception
+    sid, at_time, sha = live(demo_env, "select submission_id, submitted_at, sha256 from submissions "
+                                       "order by submission_id desc limit 1")[0]
+    receipt = next(d.value for d in at.dataframe if list(d.value.columns) == ["field", "value"])
+    fields = dict(zip(receipt["field"], receipt["value"]))
+    assert fields["Submission"] == f"#{sid}" and fields["Agency"] == "AG0042" and fields["Quarter"] == "2026-Q3"
+    assert fields["Report"] == "headcount" and fields["Rows"] == "3" and fields["File name"] == "AG0042-q3.csv"
+    assert fields["SHA-256"] == sha and fields["Warnings acknowledged"].isdigit()
+    assert abs((pd_time(fields["Submitted at"]) - at_time).total_seconds()) < 120
+    assert any(b.proto.label == "Download the receipt (text)" for b in at.get("download_button"))
+    assert any(f"Open submission #{sid}" in str(p.proto) for p in at.get("page_link"))
+
+
+def pd_time(text: str):
+    import datetime as dt
+
+    return dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+
+
+def test_receipt_text_names_every_field():
+    from pipelines.ingest import Upload
+    from pipelines.loading import LoadResult
+    from pipelines.findings import Report
+    from pipelines.validation import Validated
+    import datetime as dt
+
+    checked = Upload(Validated(Report("a.csv", "abc123", "billing", 0)), None, "a.csv", b"", "AG0001", "2026-Q1")
+    fields = upload.receipt(checked, LoadResult("loaded", [7], [5], 0), submitted_by="sam",
+                            submitted_at=dt.datetime(2026, 4, 2, 9, 30))
+    text = upload.receipt_text(fields)
+    for expected in ("#7", "2026-04-02 09:30:00", "AG0001", "2026-Q1", "billing", "nothing to report", "#5",
+                     "a.csv", "abc123"):
+        assert expected in text
+
+
+def test_page_a_pdf_is_refused_in_the_products_words_and_nothing_is_recorded(demo_env):
+    at = run_upload_page()
+    before = live(demo_env, "select count(*) from submissions")
+    pdf = (settings.SAMPLE_DIR / "rejected" / "scanned_report.pdf").read_bytes()
+    upload_only(at, "scanned_report.pdf", pdf, "application/pdf")
+    said = " ".join(e.value for e in at.error)
+    assert "cannot be uploaded" in said and "scanned\\_report\\.pdf" in said and ".xlsx" in said
+    assert "not allowed" not in said
+    assert any("#templates" in m.value for m in at.markdown)
+    assert not [b for b in at.button if b.key == "up_submit"]
+    assert live(demo_env, "select count(*) from submissions") == before
+
+
+def test_page_headcount_replacement_shows_full_time_and_vacancies(demo_env):
+    at = run_upload_page()
+    current = live(demo_env, "select role, headcount, headcount_fulltime, fte from headcount "
+                             "where agency_id = 'AG0067' and quarter = '2026-Q3' order by source_row")
+    choose_and_upload(at, "AG0067", "2026-Q3", "again.csv", headcount_rows("AG0067", "2026-Q3", current))
+    changes = next(d.value for d in at.dataframe if list(d.value.columns) == ["measure", "before", "after", "change"])
+    measures = dict(zip(changes["measure"], zip(changes["before"], changes["after"])))
+    assert {"Peer headcount", "Peer FTE", "Peer full-time headcount", "Peer vacancies"} <= set(measures)
+    full_time = sum(ft for r, _, ft, _ in current if r in {"PEER_SPECIALIST_MH", "PEER_RECOVERY_SUD", "FAMILY_PEER",
+                                                           "YOUTH_PEER", "FORENSIC_PEER"})
+    assert measures["Peer full-time headcount"][1] == full_time
+    assert measures["Peer vacancies"][1] == 0  # headcount_rows writes no vacancies
