@@ -110,6 +110,7 @@ class Session:
         self.page_hashes: dict[str, str] = {}  # url path -> page script hash (from the navigation message)
         self.query_string = ""
         self.widgets: dict[str, str] = {}  # widget id -> string value this tab has set
+        self.page: str | None = None  # the page shown
         self.runs = 0
 
     def _get_page(self, path: str) -> None:
@@ -143,6 +144,9 @@ class Session:
         self.widgets.update(widgets or {})
         back = BackMsg()
         state = back.rerun_script
+        if self.page is not None and page != self.page:
+            self.query_string = ""  # the browser drops the address's parameters on a page change (the app
+            # puts back what it keeps: its filters, demo mode's person)
         state.query_string = self.query_string
         if page in self.page_hashes:
             state.page_script_hash = self.page_hashes[page]  # a click in the sidebar
@@ -185,6 +189,7 @@ class Session:
                 run.finished = time.monotonic()
                 run.seconds = run.finished - started
                 self.runs += 1
+                self.page = page
                 return run
 
     async def become_public(self, last: PageRun) -> PageRun:
@@ -195,7 +200,10 @@ class Session:
         widget_id, options = box
         if PUBLIC_CHOICE not in options:
             raise ProtocolError(f"{DEMO_SWITCH!r} has no {PUBLIC_CHOICE!r} option: {options}")
-        return await self.run(last.page, {widget_id: PUBLIC_CHOICE})
+        run = await self.run(last.page, {widget_id: PUBLIC_CHOICE})
+        if DEMO_SWITCH not in run.selectboxes or not any("Public" in t for t in run.texts if "viewing as" in t):
+            raise ProtocolError(f"the switch to {PUBLIC_CHOICE!r} did not take: {run.texts[:8]}")
+        return run
 
     async def close(self) -> None:
         if self.ws is not None:
