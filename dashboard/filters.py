@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from dashboard import data
+from pipelines.contracts import AGENCY_TYPES, VALUE_LABELS
 
 PARAMS = ("from", "to", "region", "type")
 
@@ -77,13 +78,7 @@ class Filters:
         return f"{self.place}{kind} · {span}"
 
 
-TYPE_LABELS = {
-    "CMHC": "Community mental health center", "SUD_TREATMENT": "SUD treatment program",
-    "OTP": "Opioid treatment program", "RCO": "Recovery community organization", "PEER_RUN": "Peer-run organization",
-    "HOSPITAL_ED": "Hospital emergency department", "INPATIENT_PSYCH": "Inpatient psychiatric unit",
-    "JAIL_REENTRY": "Jail or reentry program", "FQHC": "Federally qualified health center",
-    "FAMILY_RUN": "Family-run organization", "YOUTH_ORG": "Youth organization",
-}
+TYPE_LABELS = {kind: VALUE_LABELS[kind] for kind in AGENCY_TYPES}
 
 
 def type_label(agency_type: str | None) -> str:

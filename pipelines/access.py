@@ -12,12 +12,10 @@ from dataclasses import dataclass
 import duckdb
 
 from pipelines import snapshot
-from pipelines.contracts import USER_ROLES
+from pipelines.contracts import USER_ROLES, VALUE_LABELS
 
 STATE_ROLES = frozenset({"state_admin", "state_analyst", "state_viewer"})
-ROLE_LABELS = {"state_admin": "State administrator", "state_analyst": "State analyst",
-               "state_viewer": "State viewer", "agency_submitter": "Agency submitter", "public": "Public"}
-assert set(ROLE_LABELS) == set(USER_ROLES)
+ROLE_LABELS = {role: VALUE_LABELS[role] for role in USER_ROLES}
 
 
 @dataclass(frozen=True)

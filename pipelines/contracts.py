@@ -36,6 +36,69 @@ ACTION_OWNERS = ("EXECUTIVE", "PROGRAM_DIRECTOR", "CLINICAL_DIRECTOR", "HR", "PE
 TARGET_PILLARS = ("workforce", "practice", "index", "stage", "kpi")
 DIRECTIONS = ("higher", "lower")
 
+VALUE_LABELS: dict[str, str] = {
+    # roles (the headcount and certification reports; dim_role.sql spells the same words)
+    "PEER_SPECIALIST_MH": "Peer specialist (mental health)", "PEER_RECOVERY_SUD": "Peer recovery specialist (SUD)",
+    "FAMILY_PEER": "Family peer specialist", "YOUTH_PEER": "Youth peer specialist",
+    "FORENSIC_PEER": "Forensic peer specialist", "PEER_SUPERVISOR": "Peer supervisor",
+    "CLINICAL_LICENSED": "Licensed clinician",
+    # primary funding
+    "MEDICAID_FFS": "Medicaid fee-for-service", "MEDICAID_MCO": "Medicaid managed care",
+    "SABG": "Substance use block grant", "MHBG": "Mental health block grant", "STATE_GF": "State general fund",
+    "OPIOID_SETTLEMENT": "Opioid settlement funds", "GRANT": "Grant", "OTHER": "Other",
+    # certification status
+    "IN_TRAINING": "In training", "PROVISIONAL": "Provisional", "CERTIFIED_ACTIVE": "Certified (active)",
+    "EXPIRED_GRACE": "Expired (grace period)", "LAPSED": "Lapsed", "SUSPENDED": "Suspended", "REVOKED": "Revoked",
+    "NOT_REQUIRED": "Not required",
+    # billing payer types
+    "FFS": "Fee-for-service", "MCO": "Managed care",
+    # retention
+    "HIRE": "Hire", "SEPARATION": "Separation", "ROLE_CHANGE": "Role change", "PROMOTION": "Promotion",
+    "FT": "Full time", "PT": "Part time",
+    "<15": "Under $15", "15-17.99": "$15–17.99", "18-20.99": "$18–20.99", "21-24.99": "$21–24.99",
+    "25+": "$25 and over",
+    "VOLUNTARY": "Voluntary", "INVOLUNTARY": "Involuntary",
+    "PAY": "Pay", "BURNOUT": "Burnout", "ROLE_DRIFT": "Role drift", "NO_ADVANCEMENT": "No advancement",
+    "OWN_HEALTH": "Own health", "RELOCATION": "Relocation", "SCHOOL": "School", "FUNDING_LOSS": "Funding loss",
+    "TERMINATED": "Terminated",
+    # agencies
+    "CMHC": "Community mental health center", "SUD_TREATMENT": "SUD treatment program",
+    "OTP": "Opioid treatment program", "RCO": "Recovery community organization", "PEER_RUN": "Peer-run organization",
+    "HOSPITAL_ED": "Hospital emergency department", "INPATIENT_PSYCH": "Inpatient psychiatric unit",
+    "JAIL_REENTRY": "Jail or reentry program", "FQHC": "Federally qualified health center",
+    "FAMILY_RUN": "Family-run organization", "YOUTH_ORG": "Youth organization",
+    "public": "Public", "nonprofit": "Nonprofit", "forprofit": "For-profit",
+    # credentials and billing codes
+    "MH": "Mental health", "SUD": "Substance use", "BOTH": "Mental health and substance use", "FAMILY": "Family",
+    "YOUTH": "Youth", "individual": "Individual", "group": "Group", "family": "Family", "youth": "Youth",
+    # practices (kpi_practice_domains.sql spells the same domain words)
+    "LEADERSHIP": "Leadership", "POLICY": "Policy", "STAFF_BUY_IN": "Staff buy-in", "ROLE_CLARITY": "Role clarity",
+    "RECRUITMENT_HIRING": "Recruitment and hiring", "TRAINING": "Training", "SUPERVISION": "Supervision",
+    "RETENTION_CAREER": "Retention and career", "CULTURE_INCLUSION": "Culture and inclusion",
+    "FAMILY_YOUTH": "Family and youth", "ALL": "All", "SERVES_CHILDREN": "Agencies serving children",
+    "NONE": "No action", "PLANNED": "Planned", "IN_PROGRESS": "In progress", "DONE": "Done",
+    "EXECUTIVE": "Executive", "PROGRAM_DIRECTOR": "Program director", "CLINICAL_DIRECTOR": "Clinical director",
+    "HR": "Human resources", "PEER_STAFF": "Peer staff",
+    # targets
+    "workforce": "Workforce pillar", "practice": "Practice pillar", "index": "Pillar weight in the index",
+    "stage": "Stage threshold",
+    "kpi": "Target shown, not scored", "higher": "Higher", "lower": "Lower",
+    # user roles
+    "state_admin": "State administrator", "state_analyst": "State analyst", "state_viewer": "State viewer",
+    "agency_submitter": "Agency submitter",
+}
+"""Every allowed value of every contract column (below) in words, as pages, tables and tooltips show it: one
+label per code, whichever column holds it (a test checks that every allowed value has one). Files, the warehouse
+and CSV downloads keep the codes."""
+
+
+def label(value: object) -> str:
+    """An allowed value in words (VALUE_LABELS); anything else as it is."""
+    if value is None:
+        return ""
+    return VALUE_LABELS.get(value, str(value)) if isinstance(value, str) else str(value)
+
+
 AGENCY_ID_PATTERN = r"^AG\d{4,6}$"
 QUARTER_PATTERN = r"^\d{4}-Q[1-4]$"
 PEER_ID_PATTERN = r"^[A-Za-z0-9_-]{4,40}$"
