@@ -85,9 +85,10 @@ def test_ingest_then_query_then_export(initialised, write, tmp_path, cli):
     out = cli("query", "select report, status, submitted_by from submissions order by submission_id",
               "--format", "json")
     assert out.returncode == 0, out.stderr
-    # the snapshot is republished after accepted loads only, so the rejection is not in it yet
+    # rejections are published too (the submission history reads their findings from the snapshot)
     assert json.loads(out.stdout) == [
-        {"report": "headcount", "status": "accepted", "submitted_by": "ana@agency.example"}]
+        {"report": "headcount", "status": "accepted", "submitted_by": "ana@agency.example"},
+        {"report": "headcount", "status": "rejected", "submitted_by": None}]
     csv_out = cli("query", "select sum(headcount) as people from headcount", "--format", "csv")
     assert csv_out.stdout.split() == ["people", "16"]
 
