@@ -29,6 +29,9 @@ from dashboard.replicas import free_port
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
+if os.environ.get("CI") == "true" and NGINX is None:
+    raise RuntimeError("CI=true but nginx is missing: the replica tests must run in CI (.ci/run installs it).")
+
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     NGINX is None, reason="nginx is not installed (apt-get install -y --no-install-recommends nginx)")]
 
