@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import MARKS, choose, served, settled
+from tests.browser import MARKS, served, settled
 
 pytestmark = MARKS
 
@@ -39,6 +39,9 @@ def test_new_user_fixes_a_file_and_sees_it_on_the_grid(page, upload_app, tmp_pat
     download.value.save_as(template)
     header = next(csv.reader(template.open()))
     assert header[:3] == ["agency_id", "quarter", "role"]
+    with page.expect_download() as workbook:
+        page.get_by_role("button", name="Download the headcount template (Excel)").click()
+    assert Path(workbook.value.path()).read_bytes()[:2] == b"PK"
 
     # 2. filled in with two mistakes: full-time above headcount (row 2) and a role that does not exist (row 3)
     def fill(path: Path, rows: list[dict]) -> Path:
@@ -55,10 +58,10 @@ def test_new_user_fixes_a_file_and_sees_it_on_the_grid(page, upload_app, tmp_pat
                   "trained_peer_supervisors": "1"}
     wrong = fill(tmp_path / "AG0042-headcount.csv", [peers, coach, supervisor])
 
-    choose(page, "Agency", "AG0042")
-    page.locator('input[type="file"]').set_input_files(str(wrong))
+    page.locator('input[type="file"]').set_input_files(str(wrong))  # the file names its agency and quarter
     expect(page.get_by_text("Rejected: nothing was loaded")).to_be_visible(timeout=60_000)
     settled(page)
+    expect(page.get_by_text("The agency and the quarter filled in from the file")).to_be_visible()
     expect(page.get_by_text("fulltime-exceeds-headcount · error · 1")).to_be_visible()
     expect(page.get_by_text("value-not-allowed · error · 1")).to_be_visible()
     assert page.get_by_role("button", name="Submit").count() == 0
@@ -78,6 +81,10 @@ def test_new_user_fixes_a_file_and_sees_it_on_the_grid(page, upload_app, tmp_pat
     loaded = page.get_by_text(re.compile(r"Loaded: submission #\d+"))
     expect(loaded).to_be_visible(timeout=60_000)
     submission = re.search(r"#(\d+)", loaded.inner_text()).group(1)
+    with page.expect_download() as receipt:
+        page.get_by_role("button", name="Download the receipt (text)").click()
+    kept = Path(receipt.value.path()).read_text()
+    assert f"#{submission}" in kept and "AG0042-headcount-fixed.csv" in kept
     page.screenshot(path=str(tmp_path / "2-accepted.png"), full_page=True)
     assert (work / "originals").is_dir() and len(list((work / "originals").iterdir())) == 2  # both files kept
 
@@ -104,6 +111,6 @@ def test_new_user_fixes_a_file_and_sees_it_on_the_grid(page, upload_app, tmp_pat
     expect(page.get_by_role("heading", name="Audit trail")).to_be_visible(timeout=60_000)
     settled(page)
     summary = page.get_by_text(re.compile(r"^\d+ events: "))
-    for counted in ("1 upload accepted", "1 upload rejected", "1 original download"):
-        expect(summary).to_contain_text(counted)
+    for counted in ("upload accepted", "upload rejected", "original (file )?download(ed)?"):
+        expect(summary).to_contain_text(re.compile(f"(1 {counted}|{counted} 1)\\b", re.IGNORECASE))
     page.screenshot(path=str(tmp_path / "5-audit.png"), full_page=True)
