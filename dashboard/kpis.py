@@ -21,8 +21,31 @@ def hidden_as(m, quarter: str) -> str:
     return "yearly (Q4)" if yearly(m.rests_on) and not quarter.endswith("Q4") else "suppressed"
 
 
-def card(metric_id: str, series: pl.DataFrame, column: str | None = None) -> None:
-    """One st.metric for the last row of `series` (quarter-ordered), delta against the row before."""
+EXPLAINED_ON = {"headcount": "regions", "certification": "certification", "retention": "retention",
+                "billing": "billing", "practices": "integration"}
+"""The page that explains a metric, by the report it rests on (the index and its pillars: Integration practices)."""
+PAGE_TITLES = {"regions": "Regions", "certification": "Certification", "retention": "Retention",
+               "billing": "Medicaid billing", "integration": "Integration practices",
+               "definitions": "Metric definition"}
+
+
+def explained_on(metric_id: str, here: str | None = None) -> tuple[str, str, dict]:
+    """Where a card leads (page script, link label, query parameters): the page that explains the metric, with the
+    reader's filters; on that page itself, the metric's definition."""
+    from dashboard import widgets
+
+    m = metric(metric_id)
+    page = "integration" if m.id in INDEX_CARDS else EXPLAINED_ON.get(m.reports[0] if m.reports else "", "definitions")
+    if page == here:
+        return "pages/definitions.py", PAGE_TITLES["definitions"], {"metric": m.id}
+    return f"pages/{page}.py", PAGE_TITLES[page], widgets.filter_params()
+
+
+def card(metric_id: str, series: pl.DataFrame, column: str | None = None, here: str | None = None) -> None:
+    """One card for the last row of `series` (quarter-ordered), delta against the row before, the band and
+    target under it and a link to the page that explains it (`here`: the page showing the card)."""
+    from dashboard import widgets
+
     m = metric(metric_id)
     values = series[column or m.column].to_list()
     latest = values[-1] if values else None
@@ -32,15 +55,23 @@ def card(metric_id: str, series: pl.DataFrame, column: str | None = None) -> Non
         text = f"{latest - prior:+{m.format or '.1f'}}"
         if float(text.replace(",", "")) == 0:
             text, arrow = "±0", "off"
-        delta = f"{text}{' pts' if m.unit == '%' else ''} vs prior quarter"
+        delta = f"{text}{' pts' if m.unit == '%' else ''}"
     colour = "off" if arrow == "off" else {True: "normal", False: "inverse", None: "off"}[m.higher_is_better]
     shown = m.format_value(latest)
     if latest is None and "suppressed" in series.columns and m.column in (series["suppressed"][-1] or "").split(", "):
         shown = hidden_as(m, series["quarter"][-1])
-    st.metric(m.label, shown, delta, delta_color=colour, help=f"{m.description} ({m.formula})",
-              border=True, chart_data=[v for v in values if v is not None] or None, chart_type="line",
-              delta_arrow=arrow)
-    st.caption(target_line(metric_id, latest))
+    widgets.card(metric_id, m.label, shown, delta=delta, delta_color=colour, delta_arrow=arrow,
+                 delta_description="vs prior quarter" if delta else None,
+                 help=f"{m.description} ({m.formula})", chart_data=[v for v in values if v is not None] or None,
+                 chart_type="line", note=target_line(metric_id, latest), link=explained_on(metric_id, here))
+
+
+def cards(metric_ids: tuple[str, ...], series: pl.DataFrame, here: str | None = None, per_row: int = 4) -> None:
+    """A grid of cards, `per_row` to a row (`here`: the page showing them)."""
+    for start in range(0, len(metric_ids), per_row):
+        for column, metric_id in zip(st.columns(per_row), metric_ids[start:start + per_row]):
+            with column:
+                card(metric_id, series, here=here)
 
 
 def target_of(metric_id: str):
@@ -72,15 +103,17 @@ COMPARED = ("integration_index", "peer_to_clinician_ratio", "certified_pct", "pe
 
 def comparison(standing: pl.DataFrame) -> pl.DataFrame:
     """Metric rows x place columns (agency, region, state), values formatted as the registry says."""
+    from dashboard import widgets
+
     places = standing["place"].to_list()
     hidden = standing["suppressed"].fill_null("").str.split(", ").to_list() if "suppressed" in standing.columns \
         else [[]] * standing.height
     rows, state_targets = [], data.targets()
     for metric_id in COMPARED:
         m, t = metric(metric_id), for_metric(state_targets, metric_id)
-        rows.append({"measure": m.label, **{p: hidden_as(m, q) if m.column in h else m.format_value(v)
-                                            for p, v, h, q in zip(places, standing[m.column], hidden,
-                                                                  standing["quarter"])},
+        rows.append({"measure": widgets.short_label(m.label),
+                     **{p: hidden_as(m, q) if m.column in h else m.format_value(v)
+                        for p, v, h, q in zip(places, standing[m.column], hidden, standing["quarter"])},
                      "state target": "—" if t is None else m.format_value(t.target)
                      + (" (contractual)" if t.contractual else "")})
     return pl.DataFrame(rows)

@@ -232,7 +232,7 @@ def agency_roles(agency_id: str) -> pl.DataFrame:
 def agency_submissions(agency_id: str) -> pl.DataFrame:
     return query("select submission_id, 'submissions?submission=' || submission_id as history, quarter, report, "
                  "status, file_name, rows, error_count, warning_count, "
-                 "strftime(submitted_at, '%Y-%m-%d %H:%M') as submitted_at, superseded_by from submissions "
+                 "submitted_at, superseded_by from submissions "
                  "where agency_id = ? order by quarter desc, report, submission_id desc", [agency_id])
 
 

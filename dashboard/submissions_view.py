@@ -101,10 +101,12 @@ def heatmap(recent: pl.DataFrame, partial_range: bool) -> None:
                     continue
                 state, sid = cells[quarter, report]
                 tip = f"{agency} {quarter} {report}: {state}"
-                inner = f'<a href="?submission={sid}" title="{tip}">{state}</a>' if sid is not None \
+                link = html.escape(widgets.app_link("", submission=str(sid)))
+                inner = f'<a href="{link}" title="{tip}">{state}</a>' if sid is not None \
                     else f'<span title="{tip}">{state}</span>'
                 tds.append(f'<td class="{classes[state]}" data-state="{state}">{inner}</td>')
-        body.append(f'<tr><th title="{html.escape(name)}">{agency}</th>{"".join(tds)}</tr>')
+        profile = html.escape(widgets.app_link("agency", agency=agency))
+        body.append(f'<tr><th title="{html.escape(name)}"><a href="{profile}">{agency}</a></th>{"".join(tds)}</tr>')
     legend = " ".join(f'<span class="{classes[s]}" style="display:inline-block;width:12px;height:12px"></span> {s}'
                       for s in COLOURS)
     st.html(f'<style>{style}</style><div class="cg" style="font-size:12px">{legend} &nbsp; · H headcount, '
@@ -158,9 +160,11 @@ def history(submission_id: int, viewer: Viewer) -> None:
     st.subheader(f"Submission #{submission_id}: {s['agency_id']} {s['quarter']} {s['report']}")
     state = "" if s["status"] != "accepted" else (
         f" (replaced by #{s['superseded_by']})" if s["superseded_by"] else " (current)")
-    st.markdown(f"**{s['status'].capitalize()}**{state} · {widgets.plain(s['file_name'])} · {s['rows']:,} rows · "
-                f"errors: {s['error_count']}, warnings: {s['warning_count']} · submitted by "
-                f"{widgets.plain(s['submitted_by'] or 'unknown')} at {s['submitted_at']:%Y-%m-%d %H:%M} · sha256 `{s['sha256']}`")
+    st.markdown(f"**{s['status'].capitalize()}**{state} · {widgets.plain(s['file_name'])} · "
+                f"{widgets.plural(s['rows'], 'row')} · {widgets.plural(s['error_count'] or 0, 'error')}, "
+                f"{widgets.plural(s['warning_count'] or 0, 'warning')} · submitted by "
+                f"{widgets.plain(s['submitted_by'] or 'unknown')} on {widgets.datetime_text(s['submitted_at'])} "
+                f"(server time) · sha256 `{s['sha256']}`")
     _original(s)
     st.markdown("**Every upload for this agency, quarter and report**")
     widgets.table(data.query(
