@@ -159,8 +159,7 @@ def test_ingest_while_the_dashboard_serves_shows_the_new_data(page, demo_warehou
     """The command line loads beside a running dashboard; the page shows the load once it is published."""
     with served(demo_warehouse, tmp_path) as url:
         page.goto(f"{url}/submissions")
-        page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
-        page.get_by_text("Submission history").first.wait_for(timeout=60_000)
+        page.get_by_role("heading", name="Submissions", exact=True).wait_for(timeout=90_000)
         source = (ROOT / "data" / "sample" / "agency" / "AG0067_2026-Q3_headcount.csv").read_text()
         lines = source.splitlines()
         header, first = lines[0].split(","), lines[1].split(",")
@@ -171,8 +170,11 @@ def test_ingest_while_the_dashboard_serves_shows_the_new_data(page, demo_warehou
                "PEER_SNAPSHOT": str(tmp_path / "published" / "warehouse.duckdb")}
         proc = cli("ingest", str(fixed), "--agency", "AG0067", env=env)
         assert proc.returncode == 0, proc.stderr
-        page.reload()
-        page.get_by_text("AG0067_2026-Q3_headcount_corrected.csv").first.wait_for(timeout=60_000)
+        with duckdb.connect(env["PEER_DB"], read_only=True) as con:  # the command has given the warehouse back
+            [(new,)] = con.execute("select max(submission_id) from submissions").fetchall()
+        page.goto(f"{url}/submissions?submission={new}")  # the same server, not restarted
+        page.get_by_text(f"Submission #{new}: AG0067 2026-Q3 headcount").first.wait_for(timeout=90_000)
+        page.get_by_text("AG0067_2026-Q3_headcount_corrected.csv").first.wait_for(timeout=30_000)
 
 
 def _behind(con, write, headcount_sud: str):
