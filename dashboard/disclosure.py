@@ -17,8 +17,10 @@ from dashboard.filters import Filters
 SUPPRESSED = "suppressed"  # what a hidden cell reads in tables and CSV downloads
 NOTE = ("Small counts are suppressed for readers outside the state office: a figure resting on 1 to 10 people "
         "(or on fewer than 3 agencies) is not shown, nor any figure that would let it be worked out from "
-        "totals, percentages or your own agency's figures. Charts leave such cells out; tables read "
-        "“suppressed”. Figures over a rolling 4 quarters (turnover, 12-month retention, reasons for leaving) "
+        "totals, percentages or your own agency's figures. Charts draw such cells grey or mark the missing point "
+        "with a grey cross, “suppressed” in the legend and tooltip; tables read “suppressed”. Breakdowns in which "
+        "almost every figure would rest on a handful of people or agencies are for state staff only. Figures "
+        "over a rolling 4 quarters (turnover, 12-month retention, reasons for leaving) "
         "and the integration index, which scores retention, are published once a year, for the window ending "
         "in Q4. Practice ratings and action counts are published for the quarters the self-assessment is due, "
         "for places with at least 3 assessed agencies.")
@@ -71,7 +73,6 @@ def note() -> None:
 
 def state_only(what: str, own_agency: bool = False) -> None:
     """In place of detail readers outside the state office may not see (`own_agency`: agency users see their
-    own agency's in its profile)."""
+    own agency's in its profile): one short line; why is said once per page, in note()."""
     who = "state staff and, for their own agency, to agency users" if own_agency else "state staff only"
-    st.info(f"{what} is available to {who}: at this level of detail figures rest on a handful of people or "
-            "agencies.", icon=":material/lock:")
+    st.info(f"{what} is available to {who}.", icon=":material/lock:")

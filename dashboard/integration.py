@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from dashboard import palette
 from dashboard.data import query
 from dashboard.disclosure import restricted, view
 from dashboard.filters import Filters
@@ -18,7 +19,7 @@ OWNER_LABELS = {"EXECUTIVE": "Executive", "PROGRAM_DIRECTOR": "Program director"
 STATUS_LABELS = {"PLANNED": "Planned", "IN_PROGRESS": "In progress", "DONE": "Done"}
 RATERS = {"leadership": "Agency leaders", "peers": "Agency peers", "region_leadership": "Region leaders",
           "region_peers": "Region peers"}
-ACTION_COLOURS = {"Open": "#0072B2", "Overdue (of open)": "#D55E00", "Done": "#009E73"}
+ACTION_COLOURS = palette.ACTIONS  # one palette for every chart (dashboard.palette)
 GAP_WORTH_A_LOOK = 1.5
 """A domain where leaders rate 1.5 points or more above peers: leaders see what peers do not."""
 

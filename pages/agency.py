@@ -58,14 +58,15 @@ else:
     trend = disclosure.protect(queries.index_against_peers(agency_id, info["region_id"]), chart=True)
     widgets.chart(charts.line(trend, "quarter", "index_score", "place", "Integration index (0-100) by quarter",
                               f"{info['name']} against {info['region_name']} and the state", "Integration index",
-                              ",.0f", target=kpis.target_of("integration_index")), trend, f"{agency_id}-index-vs-region-state", as_of)
+                              ",.0f", target=kpis.target_of("integration_index"), y_domain=(0, 100)), trend,
+                  f"{agency_id}-index-vs-region-state", as_of)
 
     st.subheader("Its four reports over time")
     tabs = st.tabs(["Headcount", "Certification", "Medicaid billing", "Retention"])
     with tabs[0]:
         roles = queries.agency_roles(agency_id)
         widgets.chart(charts.stacked(roles, "quarter", "fte", "role", "FTE by role and quarter", info["name"],
-                                     "FTE", y_format=",.1f"), roles, f"{agency_id}-fte-by-role", as_of)
+                                     "FTE", y_format=",.1f", colours="role"), roles, f"{agency_id}-fte-by-role", as_of)
     with tabs[1]:
         mix = queries.status_mix(visible, level=("agency", agency_id))
         widgets.chart(charts.stacked(mix, "quarter", "peers", "status", "Peer certification status by quarter",
@@ -75,12 +76,14 @@ else:
         billing = kpis.long(reported, {"units_billed_count": "Units billed", "units_paid_count": "Units paid",
                                        "units_denied_count": "Units denied"})
         widgets.chart(charts.line(billing, "quarter", "value", "measure", "Medicaid peer units by quarter",
-                                  info["name"], "Units", ",.0f"), billing, f"{agency_id}-billing-units", as_of)
+                                  info["name"], "Units", ",.0f", colours="measure"), billing,
+                      f"{agency_id}-billing-units", as_of)
     with tabs[3]:
         people = kpis.long(reported, {"hires_count": "Hires", "separations_count": "Separations",
                                       "peer_headcount_count": "Peer headcount"})
         widgets.chart(charts.line(people, "quarter", "value", "measure", "Peer hires, separations and headcount",
-                                  info["name"], "People", ",.0f"), people, f"{agency_id}-retention", as_of)
+                                  info["name"], "People", ",.0f", colours="measure"), people,
+                      f"{agency_id}-retention", as_of)
 
 st.subheader("Integration practices and stage")
 practices = integration.agency_practices(agency_id, info["region_id"])
@@ -96,7 +99,8 @@ else:
         widgets.chart(charts.grouped(sides, "domain", "rating", "rater",
                                      f"Practice ratings (0-4) against {info['region_name']}, {assessed}",
                                      "Leadership and peer staff, the agency beside its region's mean",
-                                     "Mean rating (0-4)", horizontal=True), sides,
+                                     "Mean rating (0-4)", horizontal=True, colours="rater", value_domain=(0, 4)),
+                      sides,
                       f"{agency_id}-practices-vs-region", as_of)
     with right:
         stages = integration.agency_stages(agency_id)

@@ -28,12 +28,12 @@ with left:
                                "units_denied_count": "Units denied"})
     widgets.chart(charts.line(units, "quarter", "value", "measure",
                               f"Medicaid peer units (15 min) by quarter, {f.quarter_from} to {quarter}", f.place,
-                              "Units", ",.0f"), units, "units-by-quarter", as_of)
+                              "Units", ",.0f", colours="measure"), units, "units-by-quarter", as_of)
 with right:
     dollars = kpis.long(series, {"amount_billed_usd": "Billed", "amount_paid_usd": "Paid"})
     widgets.chart(charts.line(dollars, "quarter", "value", "measure",
                               f"Medicaid dollars billed and paid by quarter, {f.quarter_from} to {quarter}", f.place,
-                              "US dollars", "$,.0f"), dollars, "dollars-by-quarter", as_of)
+                              "US dollars", "$,.0f", colours="measure"), dollars, "dollars-by-quarter", as_of)
 
 left, right = st.columns(2)
 with left:
@@ -44,7 +44,8 @@ with left:
         funding = disclosure.place(queries.funding_mix(f), f).drop("peer_headcount_count")
         widgets.chart(charts.stacked(funding, "quarter", "peer_fte", "funding",
                                      f"Peer FTE by primary funding source, {f.quarter_from} to {quarter}",
-                                     f"{f.place}; share of peer FTE", "Share of peer FTE", normalize=True),
+                                     f"{f.place}; share of peer FTE", "Share of peer FTE", normalize=True,
+                                     colours="funding"),
                       funding, "funding-mix", as_of)
 with right:
     st.subheader(f"Billing codes, {quarter}")
@@ -64,22 +65,26 @@ grid = queries.denial_grid(f, None if every else 25)
 if grid.is_empty():
     widgets.empty_state(widgets.NO_MATCH)
 else:
-    widgets.chart(charts.heatmap(grid, "quarter", "agency", "denial_rate_pct",
+    clicked = widgets.chart(charts.heatmap(grid, "quarter", "agency", "denial_rate_pct",
                                  f"Denial rate (% of adjudicated units) by agency, {f.quarter_from} to {quarter}",
                                  f"{f.place} · {filters.type_label(f.agency_type)} · agencies that billed; darker = "
                                  "more denied", "Denial rate (%)", scheme="orangered", x_title="Quarter",
-                                 extra_tooltips=("units_denied",), row_px=18), grid, "denial-rate-by-agency",
-                  as_of)
+                                 extra_tooltips=("units_denied",), row_px=18, value_domain=(0, 50),
+                                 open_top=True, select="agency"), grid, "denial-rate-by-agency",
+                            as_of, key="denial-grid", on_select="rerun")
+    charts.open_clicked_agency(clicked)  # a click on a row opens that agency's profile
 
 left, right = st.columns(2)
 with left:
     st.subheader(f"Units per peer FTE against % certified, {quarter}")
     scatter = queries.billing_vs_certification(f, quarter)
-    widgets.chart(charts.scatter(scatter, "certified_pct", "units_per_peer_fte", "agency",
+    clicked = widgets.chart(charts.scatter(scatter, "certified_pct", "units_per_peer_fte", "agency",
                                  f"Units billed per peer FTE against % certified, {quarter}",
                                  "One point per agency with peers; size = peer FTE", "% certified",
-                                 "Units per peer FTE", colour="agency_type", size="peer_fte"),
-                  scatter, "units-vs-certified", as_of)
+                                 "Units per peer FTE", colour="agency_type", size="peer_fte", x_domain=(0, 100),
+                                 select="agency"),
+                            scatter, "units-vs-certified", as_of, key="units-vs-certified", on_select="rerun")
+    charts.open_clicked_agency(clicked)
 with right:
     st.subheader(f"Peers employed but not billing, {quarter}")
     silent = queries.not_billing(f, quarter)

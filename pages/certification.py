@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import auth, charts, data, disclosure, filters, queries, widgets
+from dashboard import auth, charts, data, disclosure, filters, palette, queries, widgets
 
 viewer = auth.require("certification")
 
@@ -43,8 +43,11 @@ with right:
         widgets.chart(charts.heatmap(grid, "role", "place", "certified_pct",
                                      f"% of peer workers CERTIFIED_ACTIVE by region and role, {quarter}",
                                      "Family, youth and forensic peers included; hover for headcounts",
-                                     "% certified", scheme="greens", extra_tooltips=("peers",)),
-                      grid, "certified-by-region-and-role", as_of)
+                                     "% certified", scheme="greens", extra_tooltips=("peers",),
+                                     value_domain=(0, 100), x_sort=palette.ROLE_ORDER, y_sort=palette.place_order(),
+                                     select="place"),
+                      grid, "certified-by-region-and-role", as_of, key="certified-grid",
+                      on_select=charts.focus_on_click("certified-grid", "place"))
 
 st.subheader("Action list: certifications expiring in the next 90 days")
 if f.scope == ():

@@ -4,7 +4,7 @@ gap, and the action plans agencies made for what is missing."""
 import polars as pl
 import streamlit as st
 
-from dashboard import auth, charts, data, disclosure, integration, widgets
+from dashboard import auth, charts, data, disclosure, integration, palette, widgets
 
 viewer = auth.require("integration")
 
@@ -58,10 +58,11 @@ for column, rater in ((left, "Leadership"), (right, "Peer staff")):
         shown = long.filter(pl.col("rater") == rater)
         widgets.chart(charts.heatmap(shown, "place", "domain_label", "rating",
                                      f"{rater} ratings (0-4) by domain and region, {assessed}",
-                                     "0 not in place · 2 started · 4 fully in place and sustained"
-                                     + (" · grey: suppressed" if disclosure.restricted() else ""),
-                                     "Mean rating", ".1f", scheme="viridis", value_domain=(0, 4)),
-                      shown, f"practice-ratings-{rater.lower().replace(' ', '-')}", as_of)
+                                     "0 not in place · 2 started · 4 fully in place and sustained",
+                                     "Mean rating", ".1f", scheme="viridis", value_domain=(0, 4),
+                                     x_sort=palette.place_order(), select="place"),
+                      shown, f"practice-ratings-{rater.lower().replace(' ', '-')}", as_of, key=f"ratings-{rater}",
+                      on_select=charts.focus_on_click(f"ratings-{rater}", "place"))
 
 st.subheader(f"Peer-voice gap, {f.place}, {assessed}")
 mine = integration.place_domains(f, assessed)
@@ -72,7 +73,8 @@ sides = (mine.select("domain_label", "leadership_rating", "peers_rating")
 widgets.chart(charts.grouped(sides, "domain_label", "rating", "rater",
                              f"Leadership and peer staff ratings by domain, {f.place}, {assessed}",
                              f"A gap of {integration.GAP_WORTH_A_LOOK} points or more is worth a look: leaders see "
-                             "what peers do not", "Mean rating (0-4)", horizontal=True),
+                             "what peers do not", "Mean rating (0-4)", horizontal=True, colours="rater",
+                             value_domain=(0, 4)),
               sides, "peer-voice-gap", as_of)
 if disclosure.restricted() and not f.scope:
     disclosure.state_only("Agencies with a peer-voice gap", own_agency=True)

@@ -48,7 +48,9 @@ trend = disclosure.place(queries.index_trend(f), f, show="regions")
 widgets.chart(charts.line(trend, "quarter", "value", "place",
                           f"Integration index (0-100), {f.quarter_from} to {latest}",
                           f"Statewide and by region; {stage_rule}",
-                          "Integration index", ",.0f", target=kpis.target_of("integration_index")), trend, "integration-index-by-region", as_of)
+                          "Integration index", ",.0f", target=kpis.target_of("integration_index"), y_domain=(0, 100),
+                          select="place"), trend, "integration-index-by-region", as_of, key="overview-index",
+              on_select=charts.focus_on_click("overview-index", "place"))
 
 left, right = st.columns(2)
 with left:
@@ -65,7 +67,8 @@ with right:
     st.subheader(f"Peer workforce by role, {latest}")
     roles = disclosure.place(queries.workforce_by_role(f, latest), f)
     widgets.chart(charts.bars(roles, "role", "fte", f"Peer FTE by role, {latest}",
-                              f"{f.place} · {filters.type_label(None if disclosure.restricted() else f.agency_type)}", "FTE", value_format=",.1f"),
+                              f"{f.place} · {filters.type_label(None if disclosure.restricted() else f.agency_type)}", "FTE", value_format=",.1f",
+                              colours="role"),
                   roles, "peer-fte-by-role", as_of)
 
 st.subheader("Needs attention")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import auth, charts, data, disclosure, kpis, queries, widgets
+from dashboard import auth, charts, data, disclosure, kpis, palette, queries, widgets
 
 viewer = auth.require("regions")
 
@@ -36,8 +36,11 @@ components = disclosure.protect(queries.region_components(quarter), chart=True)
 widgets.chart(charts.heatmap(components, "component", "region", "sub_score",
                              f"Integration sub-scores (0-100) by region and component, {quarter}",
                              "Each sub-score: 0 at the state's floor, 70 at its target, 100 at its stretch; hover for the values",
-                             "Sub-score", ",.0f", scheme="viridis", extra_tooltips=("value", "target")),
-              components, "integration-components-by-region", as_of)
+                             "Sub-score", ",.0f", scheme="viridis", extra_tooltips=("value", "target"),
+                             value_domain=(0, 100), x_sort="component_order", y_sort=palette.place_order(),
+                             select="region"),
+              components, "integration-components-by-region", as_of, key="region-components",
+              on_select=charts.focus_on_click("region-components", "region"))
 
 st.subheader("Trends by region")
 trend_metrics = {"peer_fte_per_100k": "Peer FTE per 100k", "index_score": "Integration index",
@@ -45,13 +48,16 @@ trend_metrics = {"peer_fte_per_100k": "Peer FTE per 100k", "index_score": "Integ
                  "denial_rate_pct": "Denial rate (%)", "peers_per_trained_supervisor": "Peers per trained supervisor"}
 measure = st.segmented_control("Measure", list(trend_metrics), format_func=trend_metrics.get,
                                default="peer_fte_per_100k", key="region-trend-measure") or "peer_fte_per_100k"
+SHARES = {"index_score", "certified_pct", "denial_rate_pct"}  # on a fixed 0-100 axis
 trend = disclosure.protect(queries.region_trends(f, measure), chart=True)
 widgets.chart(charts.small_multiples(trend, "quarter", "value", "region",
                                      f"{trend_metrics[measure]} by region, {f.quarter_from} to {f.quarter_to}",
                                      "One panel per region, same scale; dashed: the state's target",
                                      trend_metrics[measure], target=kpis.target_of(
-                                         "integration_index" if measure == "index_score" else measure)),
-              trend, f"{measure}-trend-by-region", as_of)
+                                         "integration_index" if measure == "index_score" else measure),
+                                     y_domain=(0, 100) if measure in SHARES else None),
+              trend, f"{measure}-trend-by-region", as_of, key="region-trends",
+              on_select=charts.focus_on_click("region-trends", "region"))
 
 st.subheader(f"Region scorecard, {quarter}")
 widgets.table(disclosure.protect(found), "region-scorecard")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import auth, charts, data, disclosure, kpis, queries, widgets
+from dashboard import auth, charts, data, disclosure, kpis, palette, queries, widgets
 
 viewer = auth.require("retention")
 
@@ -28,7 +28,8 @@ with right:
     widgets.chart(charts.line(retention, "quarter", "value", "place",
                               f"12-month retention of new peers (%), {f.quarter_from} to {quarter}",
                               "Share of peers hired 12-24 months before quarter end still employed",
-                              "Retained at 12 months (%)", target=kpis.target_of("retention_12m_pct")), retention, "retention-12m", as_of)
+                              "Retained at 12 months (%)", target=kpis.target_of("retention_12m_pct"),
+                              y_domain=(0, 100)), retention, "retention-12m", as_of)
 
 st.subheader("How long peers stay")
 if disclosure.restricted():  # each step of a survival curve is a handful of people leaving
@@ -53,7 +54,7 @@ if reasons.is_empty():
 elif disclosure.restricted():  # a running share would give away the hidden reasons: plain bars
     reasons = reasons.drop("cumulative_share_pct")
     widgets.chart(charts.bars(reasons, "reason", "separations", f"Separations by reason, 4 quarters to {quarter}",
-                              f.place, "Separations"), reasons, "separation-reasons", as_of)
+                              f.place, "Separations", colours="reason"), reasons, "separation-reasons", as_of)
 else:
     drift = queries.reason_share_trend(f, "ROLE_DRIFT")
     if drift.height:
@@ -67,7 +68,8 @@ else:
                                     "Separations"), reasons, "separation-reasons", as_of)
     with right:
         widgets.chart(charts.line(drift, "quarter", "share_pct", None, "Role drift share of separations (%)",
-                                  "Rolling 4 quarters", "Share (%)"), drift, "role-drift-share", as_of)
+                                  "Rolling 4 quarters", "Share (%)", colours=palette.REASONS["ROLE_DRIFT"]),
+                      drift, "role-drift-share", as_of)
 
 st.subheader(f"Wage bands of peers hired and peers who left, 4 quarters to {quarter}")
 if disclosure.restricted():  # hires and leavers of one quarter by band: a handful of people per cell
@@ -77,4 +79,5 @@ elif (bands := disclosure.place(queries.wage_bands(f, quarter), f)).is_empty():
 else:
     widgets.chart(charts.grouped(bands, "wage_band", "share_pct", "peers_who",
                                  f"Hourly wage band of peers hired and peers who left (%), 4 quarters to {quarter}",
-                                 f"{f.place}; share of each group", "Share (%)"), bands, "wage-bands", as_of)
+                                 f"{f.place}; share of each group", "Share (%)", colours="measure"), bands,
+                  "wage-bands", as_of)
