@@ -74,7 +74,7 @@ class Filters:
     def describe(self) -> str:
         span = (f"{self.quarter_from} to {self.quarter_to}" if self.quarter_from != self.quarter_to
                 else self.quarter_from) if self.quarter_from else "no quarters yet"
-        kind = f" · {type_label(self.agency_type)} ({self.agency_type})" if self.agency_type else ""
+        kind = f" · {type_label(self.agency_type)}" if self.agency_type else ""
         return f"{self.place}{kind} · {span}"
 
 

@@ -10,13 +10,11 @@ from dashboard import palette
 from dashboard.data import query
 from dashboard.disclosure import restricted, view
 from dashboard.filters import Filters
-from pipelines.contracts import PRACTICE_DOMAINS
+from pipelines.contracts import ACTION_OWNERS, ACTION_STATUSES, PRACTICE_DOMAINS, VALUE_LABELS
 
 STAGE_ORDER = ("No peer workforce", "Emerging", "Developing", "Integrated")
-OWNER_LABELS = {"EXECUTIVE": "Executive", "PROGRAM_DIRECTOR": "Program director",
-                "CLINICAL_DIRECTOR": "Clinical director", "HR": "Human resources",
-                "PEER_SUPERVISOR": "Peer supervisor", "PEER_STAFF": "Peer staff", "OTHER": "Other"}
-STATUS_LABELS = {"PLANNED": "Planned", "IN_PROGRESS": "In progress", "DONE": "Done"}
+OWNER_LABELS = {owner: VALUE_LABELS[owner] for owner in ACTION_OWNERS}
+STATUS_LABELS = {status: VALUE_LABELS[status] for status in ACTION_STATUSES}
 RATERS = {"leadership": "Agency leaders", "peers": "Agency peers", "region_leadership": "Region leaders",
           "region_peers": "Region peers"}
 ACTION_COLOURS = palette.ACTIONS  # one palette for every chart (dashboard.palette)

@@ -4,10 +4,12 @@ import polars as pl
 import streamlit as st
 
 from dashboard import auth, charts, data, disclosure, filters, integration, kpis, queries, widgets
+from pipelines.contracts import label
 
 viewer = auth.require("agency")
 
 f = filters.current()
+head = st.container()  # the title first, above the agency picker (filled once the agency is known)
 visible = filters.Filters(None, None, None, None, None, None if viewer.is_state else viewer.agencies)
 options = queries.agency_options(visible)  # the agencies this viewer may open, and no others
 names = dict(zip(options["agency_id"], options["name"]))
@@ -25,7 +27,7 @@ agency_id = st.selectbox("Agency", list(names), index=list(names).index(wanted) 
                          format_func=lambda a: f"{a} · {names[a]}", placeholder="Choose an agency",
                          key=f"agency-picker-{wanted}")
 if agency_id is None:
-    st.title("Agency profile")
+    head.title("Agency profile")
     widgets.empty_state(widgets.NO_DATA if not names else "Choose an agency above, or select one on the "
                         "Organizations page." if viewer.is_state else "Choose one of your agencies above.")
     st.stop()
@@ -33,10 +35,9 @@ if st.query_params.get("agency") != agency_id:
     st.query_params["agency"] = agency_id  # the profile is a link someone can share
 
 info = queries.agency_info(agency_id).row(0, named=True)
-st.title(info["name"])
-st.caption(f"{agency_id} · {info['region_name']} ({info['region_id']}) · "
-           f"{filters.type_label(info['agency_type'])} · "
-           f"{info['local_authority']} · {info['ownership']} · reports to {info['contact_email']}")
+head.title(info["name"])
+head.caption(f"{agency_id} · {info['region_name']} · {filters.type_label(info['agency_type'])} · "
+             f"{info['local_authority']} · {label(info['ownership'])} · reports to {info['contact_email']}")
 disclosure.note()
 
 series = queries.agency_scorecard(agency_id)
@@ -45,11 +46,8 @@ if reported.is_empty():
     widgets.empty_state(f"{agency_id} has no accepted reports yet. Its submissions, if any, are listed below.")
 else:
     as_of, latest = data.as_of(), reported["quarter"][-1]
-    st.caption(f"Latest quarter with reports: **{latest}** · data as of {as_of}")
-    columns = st.columns(4)
-    for i, metric_id in enumerate(kpis.AGENCY_CARDS):
-        with columns[i % 4]:
-            kpis.card(metric_id, reported)
+    st.caption(f"Latest quarter with reports: **{latest}** · {widgets.as_of_text()}")
+    kpis.cards(kpis.AGENCY_CARDS, reported, here="agency")
 
     st.subheader("Where it stands")
     standing = queries.standing(agency_id, info["region_id"], latest)
@@ -105,7 +103,7 @@ else:
     with right:
         stages = integration.agency_stages(agency_id)
         widgets.table(stages, f"{agency_id}-stage-history",
-                      caption="Stage and index by quarter: the workforce pillar (the four reports) and the "
+                      column_config={"practice": widgets.metric_column("practice_score")}, caption="Stage and index by quarter: the workforce pillar (the four reports) and the "
                       "practice pillar (the latest self-assessment in the quarter or the one before).")
     actions = integration.agency_actions(agency_id)
     if actions.is_empty():
@@ -119,5 +117,7 @@ submissions = queries.agency_submissions(agency_id)
 if submissions.is_empty():
     widgets.empty_state(f"No files from {agency_id} yet.")
 else:
-    widgets.table(submissions, f"{agency_id}-submissions", column_config={
-        "history": st.column_config.LinkColumn("History", display_text="findings and file")})
+    widgets.table(submissions, f"{agency_id}-submissions", column_order=[
+        c for c in submissions.columns if c != "submission_id"], column_config={
+        "history": st.column_config.LinkColumn("Submission", display_text=r"submission=(\d+)", pinned=True,
+                                               help="Opens the submission's findings and file")})

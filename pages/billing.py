@@ -14,13 +14,10 @@ if series.is_empty():
     st.stop()
 
 as_of, quarter = data.as_of(), series["quarter"][-1]
-st.caption(f"{f.describe()} · latest quarter with reports: **{quarter}** · data as of {as_of}")
+st.caption(f"{f.describe()} · latest quarter with reports: **{quarter}** · {widgets.as_of_text()}")
 widgets.scope_note(f)
 disclosure.note()
-columns = st.columns(4)
-for column, metric_id in zip(columns * 2, kpis.BILLING_CARDS):
-    with column:
-        kpis.card(metric_id, series)
+kpis.cards(kpis.BILLING_CARDS, series, here="billing")
 
 left, right = st.columns(2)
 with left:
@@ -91,5 +88,6 @@ with right:
     if silent.is_empty():
         widgets.empty_state("Every agency with peers billed Medicaid in this quarter.")
     else:
-        widgets.table(silent, "peers-not-billing",
-                      caption="Agencies with peer staff and no Medicaid peer units (often grant funded).")
+        widgets.table(silent, "peers-not-billing", column_order=(widgets.AGENCY_LINK, "peers", "peer_fte"),
+                      caption="Agencies with peer staff and no Medicaid peer units (often grant funded); their type "
+                      "and region are in the CSV.")

@@ -1,8 +1,11 @@
 """Certification: status mix over time, credential mix, certification by region and role, expiring soon."""
 
+import datetime as dt
+
 import streamlit as st
 
 from dashboard import auth, charts, data, disclosure, filters, palette, queries, widgets
+from pipelines.contracts import label
 
 viewer = auth.require("certification")
 
@@ -14,7 +17,7 @@ if mix.is_empty():
     widgets.empty_state(widgets.NO_MATCH)
     st.stop()
 quarter = mix["quarter"][-1]
-st.caption(f"{f.describe()} · peer workers on the certification report · data as of {as_of}")
+st.caption(f"{f.describe()} · peer workers on the certification report · {widgets.as_of_text()}")
 widgets.scope_note(f)
 disclosure.note()
 
@@ -54,10 +57,13 @@ if f.scope == ():
     disclosure.state_only("The list of expiring credentials, peer by peer,", own_agency=True)
     st.stop()
 expiring = queries.expiring_list(f)
-st.caption(f"CERTIFIED_ACTIVE credentials in each agency's latest certification report that expire between "
-           f"{as_of} and 90 days later · {f.place} · {filters.type_label(f.agency_type)}")
+st.caption(f"Credentials with the status “{label('CERTIFIED_ACTIVE')}” in each agency's latest certification "
+           f"report that expire between {widgets.date_text(as_of)} and "
+           f"{widgets.date_text(dt.date.fromisoformat(as_of) + dt.timedelta(days=90))}, soonest first · {f.place} · "
+           f"{filters.type_label(f.agency_type)}")
 if expiring.is_empty():
     widgets.empty_state("No credentials expire in the next 90 days for these filters.")
 else:
-    widgets.table(expiring, "expiring-certifications", row_level=True, column_config={
-        "days_to_expiry": st.column_config.ProgressColumn("Days left", min_value=0, max_value=90, format="%d")})
+    widgets.table(expiring, "expiring-certifications", row_level=True, column_order=(
+        widgets.AGENCY_LINK, "days_to_expiry", "expiration_date", "peer_id", "role", "credential",
+        widgets.REGION_LINK))

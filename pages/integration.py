@@ -11,7 +11,7 @@ viewer = auth.require("integration")
 f = widgets.titled("Integration practices")
 as_of = data.as_of()
 assessed = integration.latest_assessment(f)
-st.caption(f"{f.describe()} · semiannual practice self-assessments · data as of {as_of}")
+st.caption(f"{f.describe()} · semiannual practice self-assessments · {widgets.as_of_text()}")
 disclosure.note()
 if assessed is None:
     widgets.empty_state("No practice self-assessments yet for these quarters. Agencies file the practices report "
@@ -26,13 +26,17 @@ else:
     matrix = integration.transitions(f, moved_in)
     up, down = integration.moved(matrix)
     a, b, c = st.columns(3)
-    a.metric("Moved up a stage", widgets.count_text(up), border=True,
-             help=f"Agencies in a higher stage in {moved_in} than a year before")
-    b.metric("Moved down a stage", widgets.count_text(down), border=True,
-             help=f"Agencies in a lower stage in {moved_in} than a year before")
+    defined = ("pages/definitions.py", "Metric definition", {"metric": "stage_transitions"})
+    with a:
+        widgets.card("moved-up", "Moved up a stage", widgets.count_text(up), link=defined,
+                     help=f"Agencies in a higher stage in {moved_in} than a year before")
+    with b:
+        widgets.card("moved-down", "Moved down a stage", widgets.count_text(down), link=defined,
+                     help=f"Agencies in a lower stage in {moved_in} than a year before")
     compared = None if matrix["agencies_count"].null_count() else int(matrix["agencies_count"].sum())
-    c.metric("Agencies compared", widgets.count_text(compared), border=True,
-             help="Agencies with a stage in both quarters (No peer workforce included)")
+    with c:
+        widgets.card("compared", "Agencies compared", widgets.count_text(compared), link=defined,
+                     help="Agencies with a stage in both quarters (No peer workforce included)")
     widgets.chart(charts.matrix(matrix, "to_stage", "from_stage", "agencies_count", list(integration.STAGE_ORDER),
                                 f"Agencies by stage a year before and in {moved_in}",
                                 f"{f.place} · the diagonal stayed in its stage; right of it moved up",
@@ -47,7 +51,7 @@ else:
                        f"{moved_in}.")
         else:
             widgets.table(movers, "agencies-that-changed-stage",
-                          caption="Open an agency's profile on the Agency profile page for its stage history.")
+                          caption="An agency's name opens its profile, with its stage history.")
 
 st.subheader(f"Practice ratings by domain and region, assessed {assessed}")
 domains = integration.domains_by_region(assessed)
@@ -84,7 +88,8 @@ else:
         st.caption(f"No agency's leaders rate a domain {integration.GAP_WORTH_A_LOOK} points or more above its "
                    "peer staff.")
     else:
-        widgets.table(gaps, "peer-voice-gaps", caption=f"Domains where leaders rate {integration.GAP_WORTH_A_LOOK} "
+        widgets.table(gaps, "peer-voice-gaps", column_config={"peers": widgets.metric_column("peers_rating")},
+                      caption=f"Domains where leaders rate {integration.GAP_WORTH_A_LOOK} "
                       "points or more above peer staff, largest gap first.")
 
 st.subheader(f"Action plans, {f.place}, as assessed in {assessed}")
@@ -97,10 +102,17 @@ else:
     if everything.height:
         row = everything.row(0, named=True)
         a, b, c = st.columns(3)
-        a.metric("Open actions", widgets.count_text(row["actions_open_count"]), border=True)
-        b.metric("Overdue actions", widgets.count_text(row["actions_overdue_count"]), border=True,
-                 help="Not done, and the quarter they were due by has ended")
-        c.metric("Done actions", widgets.count_text(row["actions_done_count"]), border=True)
+        with a:
+            widgets.card("actions-open", "Open actions", widgets.count_text(row["actions_open_count"]),
+                         help="Planned or in progress",
+                         link=("pages/definitions.py", "Metric definition", {"metric": "actions_open"}))
+        with b:
+            widgets.card("actions-overdue", "Overdue actions", widgets.count_text(row["actions_overdue_count"]),
+                         help="Not done, and the quarter they were due by has ended",
+                         link=("pages/definitions.py", "Metric definition", {"metric": "actions_overdue"}))
+        with c:
+            widgets.card("actions-done", "Done actions", widgets.count_text(row["actions_done_count"]),
+                         help="Done, in each agency's latest self-assessment")
     bars = (by_domain.select("domain_label", "actions_open_count", "actions_overdue_count", "actions_done_count")
             .unpivot(index="domain_label", variable_name="state", value_name="actions")
             .with_columns(pl.col("state").replace_strict({"actions_open_count": "Open",

@@ -19,8 +19,9 @@ as_of = data.as_of()
 stage_rule = targets.stage_rule(data.targets())
 latest = series["quarter"][-1]
 reporting = series["agencies_reporting_count"][-1]
-st.caption(f"{f.describe()} · latest quarter with reports: **{latest}** · data as of {as_of} · "
-           f"{'fewer than 3' if reporting is None else reporting} agencies reporting")
+st.caption(f"{f.describe()} · latest quarter with reports: **{latest}** · "
+           f"{'fewer than 3 agencies' if reporting is None else widgets.plural(reporting, 'agency', 'agencies')} "
+           f"reporting · {widgets.as_of_text()}")
 widgets.scope_note(f)
 disclosure.note()
 
@@ -30,18 +31,12 @@ if moved_in:
     st.subheader(integration.progress_sentence(up, down, moved_in))
 else:
     st.subheader("Integration index")
-columns = st.columns(3)
-for column, metric_id in zip(columns, kpis.INDEX_CARDS):
-    with column:
-        kpis.card(metric_id, series)
+kpis.cards(kpis.INDEX_CARDS, series, here="overview", per_row=3)
 st.page_link("pages/integration.py", label="Who moved, practice ratings and action plans",
              icon=":material/arrow_forward:")
 
 st.subheader("Workforce")
-columns = st.columns(4)
-for i, metric_id in enumerate(kpis.STATE_CARDS):
-    with columns[i % 4]:
-        kpis.card(metric_id, series)
+kpis.cards(kpis.STATE_CARDS, series, here="overview")
 
 st.subheader("Integration index by region")
 trend = disclosure.place(queries.index_trend(f), f, show="regions")
@@ -81,13 +76,25 @@ if f.scope:
 expiring, spikes = queries.expiring_by_agency(f), queries.denial_spikes(f)
 silent, overdue = queries.not_billing(f, latest), queries.late_or_missing(f, latest)
 a, b, c, d = st.columns(4)
-a.metric("Agencies with certifications expiring in 90 days", expiring.height,
-         help=f"{int(expiring['credentials_expiring'].sum() or 0)} credentials expire within 90 days of {as_of}")
-b.metric("Denial spikes in the period", spikes.height, help="Denial rate ≥ 20% and up ≥ 10 points on the "
-         "agency's previous billing quarter (kpi_denial_spikes)")
-c.metric(f"Agencies with peers billing nothing, {latest}", silent.height)
-d.metric(f"Agencies late or missing for {latest}", overdue["agency_id"].n_unique(),
-         help="At least one of the four reports arrived after its due date, or is still missing or rejected")
+keep = widgets.filter_params()
+with a:
+    credentials = int(expiring["credentials_expiring"].sum() or 0)
+    widgets.card("attention-expiring", "Agencies with certifications expiring in 90 days", f"{expiring.height:,}",
+                 help=f"{widgets.plural(credentials, 'credential')} {'expires' if credentials == 1 else 'expire'} "
+                 "within 90 days of "
+                 f"{widgets.date_text(as_of)}", link=("pages/certification.py", "Action list", keep))
+with b:
+    widgets.card("attention-spikes", "Denial spikes in the period", f"{spikes.height:,}",
+                 help="Denial rate ≥ 20% and up ≥ 10 points on the agency's previous billing quarter "
+                 "(kpi_denial_spikes)", link=("pages/billing.py", "Medicaid billing", keep))
+with c:
+    widgets.card("attention-silent", f"{latest}: agencies with peers billing nothing", f"{silent.height:,}",
+                 help="Agencies with peer staff and no Medicaid peer units in the quarter",
+                 link=("pages/billing.py", "Medicaid billing", keep))
+with d:
+    widgets.card("attention-late", f"{latest}: agencies late or missing", f"{overdue['agency_id'].n_unique():,}",
+                 help="At least one of the four reports arrived after its due date, or is still missing or rejected",
+                 link=("pages/submissions.py", "Submissions", keep))
 tabs = st.tabs(["Expiring certifications", "Denial spikes", "Peers not billing", "Late or missing reports"])
 with tabs[0]:
     widgets.table(expiring, "expiring-certifications-by-agency")
@@ -100,4 +107,9 @@ with tabs[2]:
 with tabs[3]:
     widgets.table(overdue, "late-or-missing-reports")
     st.page_link("pages/submissions.py", label="Open the submissions grid", icon=":material/arrow_forward:")
-st.caption("Open any agency's profile from the Organizations page or by its id on the Agency profile page.")
+if auth.allowed("organizations"):
+    st.caption("An agency's name opens its profile; a region's name focuses the dashboard on it.")
+    st.page_link("pages/organizations.py", label="Every agency on the Organizations page",
+                 icon=":material/arrow_forward:")
+else:
+    st.caption("Your agency's name opens its profile; a region's name focuses the dashboard on it.")

@@ -11,8 +11,8 @@ f = widgets.titled("Regions")
 as_of, quarter = data.as_of(), f.quarter_to
 found = queries.regions_in_quarter(quarter)
 regions = disclosure.protect(found, chart=True)
-st.caption(f"{quarter} (the end of the selected range) · data as of {as_of}. Region figures cover every "
-           "agency type. Click a bar to focus the whole dashboard on that region.")
+st.caption(f"{quarter} (the end of the selected range) · {widgets.as_of_text()}. Region figures cover every "
+           "agency type. Click a bar, or a region's name in the scorecard, to focus the dashboard on that region.")
 disclosure.note()
 
 
@@ -60,4 +60,13 @@ widgets.chart(charts.small_multiples(trend, "quarter", "value", "region",
               on_select=charts.focus_on_click("region-trends", "region"))
 
 st.subheader(f"Region scorecard, {quarter}")
-widgets.table(disclosure.protect(found), "region-scorecard")
+scorecard = disclosure.protect(found)
+staffing, outcomes = st.tabs(["Staffing", "Certification, turnover, billing and index"])
+with staffing:
+    widgets.table(scorecard, "region-scorecard", column_order=(
+        widgets.REGION_LINK, "population", "peers", "peer_fte_per_100k", "peer_to_clinician_ratio",
+        "peers_per_trained_supervisor"), caption="The CSV holds both tabs and the counts behind the rates "
+        "(clinicians, trained supervisors, certified peers, separations).")
+with outcomes:
+    widgets.table(scorecard, "region-scorecard-outcomes", download=False, column_order=(
+        widgets.REGION_LINK, "certified_pct", "annualized_turnover_pct", "denial_rate_pct", "index_score", "stage"))

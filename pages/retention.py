@@ -9,7 +9,7 @@ viewer = auth.require("retention")
 f = widgets.titled("Retention")
 
 as_of, quarter = data.as_of(), f.quarter_to
-st.caption(f"{f.describe()} · data as of {as_of}")
+st.caption(f"{f.describe()} · {widgets.as_of_text()}")
 widgets.scope_note(f)
 disclosure.note()
 

@@ -21,7 +21,8 @@ f = filters.current()
 if not f.quarter_from:
     widgets.empty_state(widgets.NO_DATA)
     st.stop()
-st.caption(f"{f.describe()} · a report is due {submissions_view.due_days()} days after its quarter ends "
+st.caption(f"{f.describe()} · {widgets.as_of_text()}: late and missing are judged on that date · "
+           f"a report is due {submissions_view.due_days()} days after its quarter ends "
            "(state policy `submission_due_days`); the practices self-assessment is due only for "
            f"{' and '.join(submissions_view.practices_due_quarters())} (`practices_due_quarters`).")
 
@@ -42,5 +43,6 @@ missing = submissions_view.outstanding(f)
 if missing.is_empty():
     widgets.empty_state("Every report that is due has been accepted.")
 else:
-    widgets.table(missing, "not-yet-submitted",
-                  caption="Reports past their due date with nothing accepted (missing or rejected), per agency.")
+    widgets.table(missing, "not-yet-submitted", column_order=(
+        widgets.AGENCY_LINK, "reports_missing_count", "reports_missing", "contact_email", widgets.REGION_LINK,
+        "agency_type"), caption="Reports past their due date with nothing accepted (missing or rejected), per agency.")

@@ -62,7 +62,7 @@ def test_url_filters_round_trip_and_survive_page_switches(demo_env):
     at.switch_page("pages/organizations.py").run()
     assert dict(at.query_params) == {"region": "R3", "type": "RCO", "from": "2025-Q1", "to": "2025-Q4"}
     shown = at.dataframe[0].value
-    assert set(shown["region_id"]) == {"R3"} and set(shown["agency_type"]) == {"RCO"}
+    assert set(shown["region_id"]) == {"R3"} and set(shown["agency_type"]) == {"Recovery community organization"}
     expected = facts(snapshot(demo_env), "select count(distinct s.agency_id) from submissions s join agencies a "
                      "using (agency_id) where a.region_id = 'R3' and a.agency_type = 'RCO' and s.quarter = '2025-Q4' "
                      "and s.report = 'headcount' and s.status = 'accepted'")  # staff or none: "No peer workforce"
@@ -131,7 +131,7 @@ def test_needs_attention_counts_match_the_facts(demo_env):
              billed as (select agency_id, sum(units_billed) as units from billing where quarter = '2026-Q3'
                         group by 1)
         select count(*) from peers left join billed using (agency_id) where coalesce(units, 0) = 0""")[0][0]
-    assert shown["Agencies with peers billing nothing, 2026-Q3"] == str(silent)
+    assert shown["2026-Q3: agencies with peers billing nothing"] == str(silent)
     # denial spike: >= 20% and up >= 10 points on the previous billing quarter, >= 100 adjudicated units
     rates = facts(snap, "select agency_id, quarter, sum(units_denied), sum(units_paid) + sum(units_denied) "
                         "from billing group by 1, 2 having sum(units_paid) + sum(units_denied) > 0 order by 1, 2")
@@ -161,7 +161,7 @@ def test_needs_attention_counts_match_the_facts(demo_env):
         select distinct e.agency_id from expected e left join first f using (agency_id, report)
         where f.first_at is null or f.first_at >= date '2026-10-31'""")
     assert {"AG0067", "AG0082"} <= {a for (a,) in overdue}  # the demo's late and missing submitters
-    assert shown["Agencies late or missing for 2026-Q3"] == str(len(overdue))
+    assert shown["2026-Q3: agencies late or missing"] == str(len(overdue))
 
 
 def test_definitions_page_lists_every_registered_metric(demo_env):
