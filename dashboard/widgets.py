@@ -31,16 +31,22 @@ def table(frame: pl.DataFrame, name: str, caption: str | None = None, row_level:
     """A table as people read it (presented(): words for codes, headers in words with units, numbers and dates
     by unit, empty cells blank, agencies and regions as links), with a CSV download of the frame as given (the
     codes and full values, built when clicked); returns st.dataframe's value (its selection, when selectable).
-    `column_config` (by the frame's column names) overrides what presented() chose; `raw`: show the frame as it
-    is (a SQL result). `row_level`: rows of a report (a peer, a line of a file), downloadable only by those who
-    may export them. `download`: False where another table already offers the same frame."""
+    `column_config` (by the frame's column names) overrides what presented() chose, key by key; `raw`: show the
+    frame as it is (a SQL result). `row_level`: rows of a report (a peer, a line of a file), downloadable only by
+    those who may export them. `download`: False where another table already offers the same frame."""
     from dashboard import auth
 
     if raw or name in RAW_TABLES:
         shown, config = frame, {}
     else:
         shown, config = presented(frame)
-    config.update(column_config or {})
+    for column_name, given in (column_config or {}).items():  # the page's words win; what it leaves out stays
+        if given is None or column_name not in config or config[column_name] is None:
+            config[column_name] = given
+        elif isinstance(given, str):
+            config[column_name] = {**config[column_name], "label": given}
+        else:
+            config[column_name] = {**config[column_name], **{k: v for k, v in given.items() if v is not None}}
     if not (raw or name in RAW_TABLES):
         config, height = laid_out(shown, config, kwargs.get("column_order"))
         if height and "row_height" not in kwargs:
