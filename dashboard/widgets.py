@@ -325,9 +325,10 @@ def region_names() -> dict[str, str]:
     return dict(zip(found["region_id"], found["name"]))
 
 
-WRAP_CHARS, WRAP_WIDTH, MAX_WIDTH = 64, 360, 480
+WRAP_CHARS, WRAP_WIDTH, MAX_WIDTH, MAX_LINES = 64, 360, 480, 5
 """Text longer than WRAP_CHARS wraps in a column WRAP_WIDTH px wide (the grid wraps when rows are taller than
-4rem); shorter text gets a column as wide as its longest value (up to MAX_WIDTH px), so no cell or header is cut."""
+4rem), MAX_WIDTH px when it would take more than MAX_LINES lines (rows grow to twice that at most); shorter text
+gets a column as wide as its longest value (up to MAX_WIDTH px), so no cell or header is cut."""
 PIN_FROM = 3
 """A table of this many visible columns or more keeps its first column in view when scrolled sideways."""
 
@@ -356,13 +357,14 @@ def laid_out(frame: pl.DataFrame, config: dict, order=None) -> tuple[dict, int |
         values = frame[name].str.replace(r"^[^#]*#", "") if name in (AGENCY_LINK, REGION_LINK) else frame[name]
         longest = int(values.str.len_chars().max() or 0)
         if longest > WRAP_CHARS:
-            config[name] = {**cfg, "width": max(WRAP_WIDTH, text_px(header))}
-            lines = max(lines, math.ceil(text_px(longest) / (WRAP_WIDTH - 16)))
+            width = WRAP_WIDTH if text_px(longest) <= MAX_LINES * (WRAP_WIDTH - 16) else MAX_WIDTH
+            config[name] = {**cfg, "width": max(width, text_px(header))}
+            lines = max(lines, math.ceil(text_px(longest) / (width - 16)))
         elif longest > 12 or header > 12:
             config[name] = {**cfg, "width": min(MAX_WIDTH, text_px(max(longest, header)))}
     if len(visible) >= PIN_FROM and not any((config.get(c) or {}).get("pinned") for c in visible):
         config[visible[0]] = {**config.get(visible[0], {}), "pinned": True}
-    return config, None if lines == 1 else 10 + 21 * min(6, max(3, lines))
+    return config, None if lines == 1 else 10 + 21 * min(2 * MAX_LINES, max(3, lines))
 
 
 # --- dates, plurals --------------------------------------------------------------------------------------
