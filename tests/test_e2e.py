@@ -82,7 +82,7 @@ def test_a_shared_filtered_link_reproduces_the_view(page, app_url, tmp_path):
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.goto(f"{app_url}/organizations?region=R3&type=RCO&from=2025-Q1&to=2025-Q4")
     _wait_rendered(page, "Organizations")
-    expect(page.get_by_text("River Valley · Recovery community organization (RCO) · 2025-Q1 to 2025-Q4",
+    expect(page.get_by_text("River Valley · Recovery community organization · 2025-Q1 to 2025-Q4",
                             exact=False)).to_be_visible()
     sidebar = page.locator('[data-testid="stSidebar"]')
     expect(sidebar.get_by_role("combobox", name="Region")).to_have_value("River Valley (R3)")
