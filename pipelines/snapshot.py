@@ -89,7 +89,7 @@ def remove_orphans(folder: Path) -> list[Path]:
         match = _TEMP.match(entry.name)
         if not match and not (entry.name.startswith(TEMP_PREFIX) and entry.name.endswith(".duckdb")):
             continue
-        if match and int(match.group(1)) != os.getpid() and _alive(int(match.group(1))):
+        if match and int(match.group(1)) != os.getpid() and process_alive(int(match.group(1))):
             continue  # another process is publishing into this folder right now
         try:
             entry.unlink()
@@ -99,7 +99,8 @@ def remove_orphans(folder: Path) -> list[Path]:
     return removed
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id is running (its files are not orphans)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

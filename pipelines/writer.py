@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import settings, warehouse
+from pipelines.snapshot import process_alive
 
 POLL_S = 0.1
 _sequence = iter(range(1, 2**62))
@@ -57,21 +58,11 @@ def waiting(db: Path) -> int:
     live = 0
     for entry in entries:
         pid = entry.name.split("-")[1] if entry.name.count("-") >= 3 else ""
-        if pid.isdigit() and _alive(int(pid)):
+        if pid.isdigit() and process_alive(int(pid)):
             live += 1
         else:
             entry.unlink(missing_ok=True)  # a writer killed while it waited
     return live
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @contextlib.contextmanager
