@@ -133,7 +133,7 @@ def test_page_unknown_submission_says_so(demo_env):
 
 def test_grid_draws_the_agencies_with_late_or_missing_reports_first(demo_env):
     at = _page()
-    rows = re.findall(r"<tr><th title=\"[^\"]*\">(AG\d+)</th>", at.get("html")[0].proto.body)
+    rows = re.findall(r"<tr><th title=\"[^\"]*\"><a href=\"[^\"]*\">(AG\d+)</a></th>", at.get("html")[0].proto.body)
     recent = "('2025-Q4', '2026-Q1', '2026-Q2', '2026-Q3')"
     sql = compliance.grid_sql().replace("between ? and ?", f"in {recent}")
     problems = dict(_live(demo_env, f"select agency_id, count(*) filter (where state in ('late', 'rejected', "
