@@ -8,6 +8,7 @@ Pages are read over Streamlit's own websocket protocol with the benchmark's clie
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import csv
 import os
@@ -143,6 +144,8 @@ def test_two_replicas_serve_one_snapshot_and_show_a_new_report_on_the_next_rerun
             await first.close()
             await other.close()
 
-    asyncio.run(scenario())
+    # In a thread of its own: an earlier browser test may leave an event loop running in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
     launcher = balanced.log.read_text()
     assert not re.search(r"replica \d .*(exited with code|was killed by)", launcher), launcher
