@@ -10,15 +10,17 @@ tooltip, never a silent gap). A `select` field makes marks clickable (selection 
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import altair as alt
 import polars as pl
 
 from dashboard import palette
 from dashboard.palette import SUPPRESSED, SUPPRESSED_FILL, SUPPRESSED_MARK
+from pipelines.contracts import label_codes
 from pipelines.targets import Target
 
 PALETTE = list(palette.OKABE_ITO)
@@ -49,6 +51,14 @@ alt.theme.register("peer_dashboard", enable=True)(_theme)
 
 
 # --- shared pieces ------------------------------------------------------------------------------------
+
+def in_words(build: Callable) -> Callable:
+    """A chart builder that draws codes in words (legends, axes, tooltips): its frame's code columns labelled."""
+    @functools.wraps(build)
+    def wrapped(frame: pl.DataFrame, *args, **kwargs):
+        return build(label_codes(frame), *args, **kwargs)
+    return wrapped
+
 
 def _title(text: str, subtitle: str | list[str] | None = None) -> alt.TitleParams:
     """The title on one line, the subtitle in lines that fit: nothing is cut at 1280 px. A title too long for a
@@ -159,6 +169,7 @@ def _pick(field: str | list[str]) -> alt.Parameter:
 
 # --- trend lines --------------------------------------------------------------------------------------
 
+@in_words
 def line(frame: pl.DataFrame, x: str, y: str, colour: str | None, title: str, subtitle: str,
          y_title: str, y_format: str = ",.1f", target: Target | None = None,
          colours: Mapping[str, str] | str | None = None, y_domain: tuple[float, float] | None = None,
@@ -243,6 +254,7 @@ def _target_marks(target: Target | None, y_format: str) -> list[alt.Chart]:
 
 # --- bars ---------------------------------------------------------------------------------------------
 
+@in_words
 def bars(frame: pl.DataFrame, category: str, value: str, title: str, subtitle: str, value_title: str,
          colours: Mapping[str, str] | str | None = None, value_format: str = ",.0f",
          select: str | None = None, value_domain: tuple[float, float] | None = None) -> alt.LayerChart:
@@ -283,6 +295,7 @@ def _hidden_text(frame: pl.DataFrame, value: str, tooltip_field: str, **position
                     tooltip=[alt.Tooltip(f"{tooltip_field}:N"), alt.Tooltip("hidden:N", title="Value")]))
 
 
+@in_words
 def ranked(frame: pl.DataFrame, category: str, value: str, key_field: str, focused: str | None, title: str,
            subtitle: str, value_title: str, value_format: str = ",.1f") -> alt.LayerChart:
     """`bars` of places in their own colours, the `focused` one at full strength and the others paler when one is
@@ -294,6 +307,7 @@ def ranked(frame: pl.DataFrame, category: str, value: str, key_field: str, focus
     return chart
 
 
+@in_words
 def grouped(frame: pl.DataFrame, category: str, value: str, group: str, title: str, subtitle: str,
             value_title: str, horizontal: bool = False, colours: Mapping[str, str] | str | None = None,
             value_domain: tuple[float, float] | None = None) -> alt.LayerChart:
@@ -341,6 +355,7 @@ def grouped(frame: pl.DataFrame, category: str, value: str, group: str, title: s
     return layered.properties(height=300, autosize=FIT)
 
 
+@in_words
 def stacked(frame: pl.DataFrame, x: str, y: str, colour: str, title: str, subtitle: str, y_title: str,
             order: list[str] | None = None, normalize: bool = False, colours: Mapping[str, str] | str | None = None,
             y_format: str = ",.0f") -> alt.LayerChart:
@@ -391,6 +406,7 @@ def stacked(frame: pl.DataFrame, x: str, y: str, colour: str, title: str, subtit
                                                                                                  autosize=FIT)
 
 
+@in_words
 def pareto(frame: pl.DataFrame, category: str, value: str, cumulative: str, title: str, subtitle: str,
            value_title: str, colours: Mapping[str, str] | str | None = "reason") -> alt.LayerChart:
     """Bars in descending order (each category in its palette colour) with the cumulative share as a line on a
@@ -414,6 +430,7 @@ def pareto(frame: pl.DataFrame, category: str, value: str, cumulative: str, titl
 
 # --- grids --------------------------------------------------------------------------------------------
 
+@in_words
 def heatmap(frame: pl.DataFrame, x: str, y: str, value: str, title: str, subtitle: str, value_title: str,
             value_format: str = ",.1f", scheme: str = "blues", x_title: str | None = None,
             extra_tooltips: tuple[str, ...] = (), row_px: int = 30,
@@ -436,7 +453,7 @@ def heatmap(frame: pl.DataFrame, x: str, y: str, value: str, title: str, subtitl
             return [v for v in sort if v in present] + [v for v in _present(frame, field) if v not in set(sort)]
         return _present(frame, field)
 
-    x_labels, y_labels = _present(frame, x), _present(frame, y)
+    y_labels = _present(frame, y)
     y_limit = max(120, min(420, 7 * max((len(str(v)) for v in y_labels), default=10) + 12))
     base = alt.Chart().encode(
         x=alt.X(f"{x}:N", title=x_title, sort=order(x_sort, x),
@@ -466,6 +483,7 @@ def heatmap(frame: pl.DataFrame, x: str, y: str, value: str, title: str, subtitl
             .properties(height=alt.Step(row_px), autosize=FIT))  # a band per row: a fixed height squeezed rows and hid labels
 
 
+@in_words
 def matrix(frame: pl.DataFrame, x: str, y: str, value: str, order: list[str], title: str, subtitle: str,
            x_title: str, y_title: str) -> alt.LayerChart:
     """A from x to table of counts: cells shaded by the count, the count written in each, both axes in `order`;
@@ -488,6 +506,7 @@ def matrix(frame: pl.DataFrame, x: str, y: str, value: str, order: list[str], ti
             .properties(height=alt.Step(48), autosize=FIT))
 
 
+@in_words
 def small_multiples(frame: pl.DataFrame, x: str, y: str, facet: str, title: str, subtitle: str, y_title: str,
                     y_format: str = ",.1f", columns: int = 3, target: Target | None = None,
                     y_domain: tuple[float, float] | None = None, select: bool = True) -> alt.FacetChart:
@@ -523,6 +542,7 @@ def small_multiples(frame: pl.DataFrame, x: str, y: str, facet: str, title: str,
 
 # --- points and curves --------------------------------------------------------------------------------
 
+@in_words
 def scatter(frame: pl.DataFrame, x: str, y: str, label: str, title: str, subtitle: str, x_title: str,
             y_title: str, colour: str | None = None, size: str | None = None,
             colours: Mapping[str, str] | str | None = "agency_type", x_domain: tuple[float, float] | None = None,
@@ -549,6 +569,7 @@ def scatter(frame: pl.DataFrame, x: str, y: str, label: str, title: str, subtitl
     return chart.add_params(_pick(select)) if select else chart
 
 
+@in_words
 def steps(frame: pl.DataFrame, x: str, y: str, colour: str | None, title: str, subtitle: str, x_title: str,
           y_title: str) -> alt.Chart:
     """A step line (survival curve), one per `colour` value (places in their own colours), y fixed at 0-100."""

@@ -168,18 +168,19 @@ def verdict(checked: upload.Upload) -> None:
     """Verdict first: rejected, identical, ready with warnings, or ready."""
     r = checked.report
     errors, warnings = _total(r, "error"), _total(r, "warning")
-    what = f"{widgets.plain(r.file)} ({r.report or 'unknown'} report, {r.rows:,} rows, {checked.agency} {checked.quarter})"
+    what = (f"{widgets.plain(r.file)} ({r.report or 'unknown'} report, {widgets.plural(r.rows, 'row')}, "
+            f"{checked.agency} {checked.quarter})")
     if not checked.valid:
-        st.error(f"**Rejected: nothing was loaded.** {errors:,} error{'s' * (errors != 1)} and {warnings:,} "
-                 f"warning{'s' * (warnings != 1)} in {what}. Fix the errors listed below in your file and upload "
-                 f"it again. This attempt is recorded as submission #{checked.rejection_id}.",
+        st.error(f"**Rejected: nothing was loaded.** {widgets.plural(errors, 'error')} and "
+                 f"{widgets.plural(warnings, 'warning')} in {what}. Fix the errors listed below in your file and "
+                 f"upload it again. This attempt is recorded as submission #{checked.rejection_id}.",
                  icon=":material/block:")
     elif checked.identical:
         ids = ", ".join(f"#{i}" for i in checked.current["submission_id"])
         st.info(f"**Identical file.** {what} is exactly the current submission {ids}; submitting it again "
                 "would change nothing.", icon=":material/content_copy:")
     elif warnings:
-        st.warning(f"**Ready to submit, with {warnings:,} warning{'s' * (warnings != 1)}.** {what}. Warnings do "
+        st.warning(f"**Ready to submit, with {widgets.plural(warnings, 'warning')}.** {what}. Warnings do "
                    "not block the submission; read them, then acknowledge them below.", icon=":material/warning:")
     else:
         st.success(f"**Ready to submit: no problems found.** {what}.", icon=":material/check_circle:")
@@ -245,7 +246,7 @@ def preview(checked: upload.Upload, view: upload_findings.FileView | None, shown
     st.download_button("Download these rows (CSV)", widgets.csv_bytes(rows), file_name=f"{checked.file_name}-rows.csv",
                        mime="text/csv", key="dl-preview-rows", icon=":material/download:")
     shown = f"first {limit:,} of " if rows.height == limit else ""
-    st.caption(f"Showing {shown}{rows.height:,} rows. Red cells hold errors, amber cells warnings.")
+    st.caption(f"Showing {shown}{widgets.plural(rows.height, 'row')}. Red cells hold errors, amber cells warnings.")
 
 
 def _waiting(show, fraction: float = 0.0):
@@ -276,8 +277,9 @@ def submit_step(checked: upload.Upload, who: Viewer) -> None:
                       "replacement-changes")
         confirmed = st.checkbox(f"Replace submission {ids} with this file", key="up_confirm")
     if checked.report.warnings:
-        acknowledged = st.checkbox(f"I have read the {_total(checked.report, 'warning'):,} warnings and submit "
-                                   "anyway (they are kept with the submission)", key="up_ack")
+        warnings = widgets.plural(_total(checked.report, 'warning'), 'warning')
+        acknowledged = st.checkbox(f"I have read the {warnings} and submit anyway (they are kept with the "
+                                   "submission)", key="up_ack")
     if st.button("Submit", type="primary", disabled=not (confirmed and acknowledged), key="up_submit"):
         with st.status("Submitting…") as status:
             result = upload.submit(checked, submitted_by=who.actor, role=who.role, acknowledged=acknowledged,
@@ -302,7 +304,7 @@ def _confirmation(checked: upload.Upload, done: tuple[LoadResult, dt.datetime, s
     ids = ", ".join(f"#{i}" for i in result.submission_ids)
     replaced = (" It replaces " + ", ".join(f"#{i}" for i in result.superseded_ids) + ".") \
         if result.superseded_ids else ""
-    what = f"{result.rows:,} rows" if result.rows else "nothing to report (header only)"
+    what = widgets.plural(result.rows, "row") if result.rows else "nothing to report (header only)"
     st.success(f"**Loaded: submission {ids}.** {what} of the {checked.kind} report for {checked.agency} "
                f"{checked.quarter}.{replaced}", icon=":material/task_alt:")
     st.page_link("pages/submissions.py", label=f"Open submission {ids} in the submission history",

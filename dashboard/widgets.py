@@ -16,7 +16,7 @@ import streamlit as st
 
 from dashboard import disclosure
 from pipelines import csv_safe
-from pipelines.contracts import VALUE_LABELS
+from pipelines.contracts import label_codes, plural  # noqa: F401 (pages call widgets.plural)
 from pipelines.metrics import metric
 
 
@@ -173,18 +173,6 @@ def column(name: str) -> Column:
             words, fmt = words.removesuffix(suffix) + unit, spec
     words = words.replace("_", " ")
     return Column(words[:1].upper() + words[1:], fmt)
-
-
-def label_codes(frame: pl.DataFrame) -> pl.DataFrame:
-    """Text columns whose every value is an allowed value of a contract read in words (the contracts' labels)."""
-    words = []
-    for name, dtype in frame.schema.items():
-        if dtype != pl.String or name in ("agency_id", "region_id", "quarter", "peer_id"):
-            continue
-        values = frame[name].drop_nulls().unique()
-        if values.len() and values.is_in(list(VALUE_LABELS)).all():
-            words.append(pl.col(name).replace(VALUE_LABELS))
-    return frame.with_columns(words) if words else frame
 
 
 def _printf(spec: str | None, integer: bool) -> str | None:
@@ -399,11 +387,6 @@ def as_of_text() -> str:
     if fixed:
         return f"Figures as of {date_text(day)} (a fixed date, the demo's “today”; uploads carry their real date)"
     return f"Figures as of today, {date_text(day)}"
-
-
-def plural(count: int, one: str, many: str | None = None) -> str:
-    """'1 warning', '2 warnings', '1,234 agencies' (give `many` when it is not `one` + 's')."""
-    return f"{count:,} {one if count == 1 else many or one + 's'}"
 
 
 def png(chart_obj: alt.TopLevelMixin) -> bytes:

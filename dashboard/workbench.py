@@ -321,8 +321,8 @@ def results(sql: str, values: dict[str, str]) -> None:
     frame: pl.DataFrame = outcome["frame"]
     if outcome["truncated"]:
         st.warning(widgets.plain(outcome["notice"]), icon=":material/content_cut:")
-    widgets.table(frame, "query-result", caption=f"{frame.height:,} rows in {outcome['seconds']:.2f} s from the "
-                                                 "published snapshot.")
+    widgets.table(frame, "query-result", caption=f"{widgets.plural(frame.height, 'row')} in "
+                                                 f"{outcome['seconds']:.2f} s from the published snapshot.")
     st.download_button("Download query-result (Parquet)", lambda: parquet_bytes(frame),
                        file_name="query-result.parquet", mime="application/vnd.apache.parquet", key="dl-query-result-parquet",
                        icon=":material/download:", on_click="ignore")  # written when clicked
@@ -360,7 +360,7 @@ def summary(entry: dict) -> str:
     """One line about a run, from numbers and fixed words only."""
     if entry["code"]:
         return f"{OUTCOMES.get(entry['code'], 'did not run')} · {entry['at']}"
-    rows = f"{entry['rows']:,} row{'s' if entry['rows'] != 1 else ''}{' (cut)' if entry['cut'] else ''}"
+    rows = f"{widgets.plural(entry['rows'], 'row')}{' (cut)' if entry['cut'] else ''}"
     return f"{rows} · {entry['seconds']:.2f} s · {entry['at']}"
 
 

@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pipelines import csv_safe, settings, warehouse
+from pipelines.contracts import plural
 from pipelines.findings import Report
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -139,9 +140,8 @@ def print_report(report: Report, status: str | None = None, per_code: int = 20) 
     verdict = status or ("valid" if report.valid else "invalid")
     colour = "green" if report.valid else "red"
     kind = f" ({report.report} report)" if report.report else ""
-    out.print(f"[bold {colour}]{escape(report.file)}{kind}: {verdict}[/] - {report.rows} rows, "
-              f"{_total(report, 'error')} errors, "
-              f"{_total(report, 'warning')} warnings")
+    out.print(f"[bold {colour}]{escape(report.file)}{kind}: {verdict}[/] - {plural(report.rows, 'row')}, "
+              f"{plural(_total(report, 'error'), 'error')}, {plural(_total(report, 'warning'), 'warning')}")
     for note in report.notes:
         out.print(f"  [dim]{escape(note)}[/dim]")
     counts = report.counts()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import polars as pl
+
 ROLES = ("PEER_SPECIALIST_MH", "PEER_RECOVERY_SUD", "FAMILY_PEER", "YOUTH_PEER", "FORENSIC_PEER",
          "PEER_SUPERVISOR", "CLINICAL_LICENSED")
 PEER_ROLES = ROLES[:5]
@@ -97,6 +99,27 @@ def label(value: object) -> str:
     if value is None:
         return ""
     return VALUE_LABELS.get(value, str(value)) if isinstance(value, str) else str(value)
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """'1 warning', '2 warnings', '1,234 agencies' (give `many` when it is not `one` + 's')."""
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
+
+
+_IDENTIFIERS = ("agency_id", "region_id", "quarter", "peer_id")
+
+
+def label_codes(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text columns whose every value is an allowed value of a contract, in words (tables and charts show
+    these; identifiers stay as they are)."""
+    words = []
+    for name, dtype in frame.schema.items():
+        if dtype != pl.String or name in _IDENTIFIERS:
+            continue
+        values = frame[name].drop_nulls().unique()
+        if values.len() and values.is_in(list(VALUE_LABELS)).all():
+            words.append(pl.col(name).replace(VALUE_LABELS))
+    return frame.with_columns(words) if words else frame
 
 
 AGENCY_ID_PATTERN = r"^AG\d{4,6}$"

@@ -12,6 +12,7 @@ import duckdb
 import polars as pl
 
 from pipelines import audit
+from pipelines.contracts import plural
 from pipelines.loading import LoadResult, load, publish_after, record_rejection
 from pipelines.validation import Validated, validate
 from pipelines.warehouse import WRITE_LOCK
@@ -170,12 +171,12 @@ def _audit(con: duckdb.DuckDBPyConnection, validated: Validated, result: LoadRes
     if result.status == "rejected":
         refused = next((f for f in report.errors if f.row is None and f.code in REFUSED), None)
         audit.record(con, actor, role, "upload_rejected", ids,
-                     f"{what} · {len(report.errors)} errors, {len(report.warnings)} warnings"
+                     f"{what} · {plural(len(report.errors), 'error')}, {plural(len(report.warnings), 'warning')}"
                      + (f" · refused ({refused.code}): {refused.message}" if refused else ""))
     elif result.status == "unchanged":
         audit.record(con, actor, role, "upload_unchanged", None, f"{what} · identical to the current submission")
     else:
-        audit.record(con, actor, role, "upload_accepted", ids, f"{what} · {result.rows} rows")
+        audit.record(con, actor, role, "upload_accepted", ids, f"{what} · {plural(result.rows, 'row')}")
         if result.superseded_ids:
             audit.record(con, actor, role, "replacement", ids, "replaces " + ", ".join(
                 f"#{i}" for i in result.superseded_ids))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import polars as pl
 
-from pipelines.contracts import REPORTS
+from pipelines.contracts import REPORTS, plural
 from pipelines.findings import Finding, Report, column_letter
 from pipelines.bounded_read import read_file
 from pipelines.reading import ROW, Unreadable
@@ -114,7 +114,7 @@ def for_display(report: Report, quarter: str | None, file_quarters: list[str] | 
         n = len(mismatched) + report.truncated.get("quarter-mismatch", 0)
         named = sorted({str(f.value) for f in mismatched if f.value is not None} | set(file_quarters or []))
         named = [q for q in named if q != quarter]
-        rows = f"{n:,} row{'s' * (n != 1)}"
+        rows = plural(n, "row")
         if len(named) == 1:
             message = (f"{rows} of the file name quarter {named[0]}, but this upload is for {quarter}: choose "
                        f"{named[0]} above, or correct the file.")

@@ -11,6 +11,7 @@ import pytest
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
+from dashboard import pages_table
 from tests.conftest import audit_events
 from tests.test_app import APP
 
@@ -25,8 +26,7 @@ HOSTILE = [
     "²", "１２", "٣", "x" * 5000,
 ]
 GLOBAL = ("from", "to", "region", "type")  # the sidebar's filters: every page has them
-PAGES = ("overview", "regions", "organizations", "agency", "certification", "retention", "billing", "upload",
-         "submissions", "sql", "definitions", "audit")
+PAGES = tuple(p.key for p in pages_table.PAGES)  # every page, as the navigation lists them
 TEXT_ELEMENTS = ("markdown", "caption", "title", "header", "subheader", "error", "warning", "info", "success",
                  "text", "code", "toast")
 SUBMITTER = "submitter@fairstead.example"

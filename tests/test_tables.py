@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from dashboard import widgets
+from pipelines.contracts import VALUE_LABELS
 from tests.test_app import facts, run_app, snapshot
 from tests.test_disclosure import AGENCY_USER, demo_as
 
@@ -66,7 +67,7 @@ def test_the_certification_action_list_reads_days_left_soonest_first(demo_env):
     config = json.loads(action.proto.columns)
     assert config["days_to_expiry"]["type_config"]["type"] == "number"  # the number, not a bar
     assert config["expiration_date"]["type_config"] == {"type": "date", "format": widgets.DATE_GRID}
-    assert set(shown["Role"]) <= set(widgets.VALUE_LABELS.values())
+    assert set(shown["Role"]) <= set(VALUE_LABELS.values())
     titles = dict(facts(snapshot(demo_env), "select credential_code, title from credentials"))
     assert set(shown["Credential"]) <= set(titles.values())
 
