@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import data
 from pipelines.metrics import metric
-from pipelines.publication import yearly
+from pipelines.publication import published, yearly
 from pipelines.targets import BAND_WORDS, for_metric
 
 INDEX_CARDS = ("integration_index", "workforce_score", "practice_score")
@@ -57,13 +57,17 @@ def card(metric_id: str, series: pl.DataFrame, column: str | None = None, here: 
             text, arrow = "±0", "off"
         delta = f"{text}{' pts' if m.unit == '%' else ''}"
     colour = "off" if arrow == "off" else {True: "normal", False: "inverse", None: "off"}[m.higher_is_better]
-    shown = m.format_value(latest)
+    shown, note = m.format_value(latest), target_line(metric_id, latest)
     if latest is None and "suppressed" in series.columns and m.column in (series["suppressed"][-1] or "").split(", "):
         shown = hidden_as(m, series["quarter"][-1])
+        published = [(q, v) for q, v in zip(series["quarter"], values) if v is not None and q.endswith("Q4")]
+        if shown != "suppressed" and published:  # a yearly figure: the last one published, and when
+            quarter, value = published[-1]
+            shown, note = m.format_value(value), f"{quarter}, published yearly · {target_line(metric_id, value)}"
     widgets.card(metric_id, m.label, shown, delta=delta, delta_color=colour, delta_arrow=arrow,
                  delta_description="vs prior quarter" if delta else None,
                  help=f"{m.description} ({m.formula})", chart_data=[v for v in values if v is not None] or None,
-                 chart_type="line", note=target_line(metric_id, latest), link=explained_on(metric_id, here))
+                 chart_type="line", note=note, link=explained_on(metric_id, here))
 
 
 def cards(metric_ids: tuple[str, ...], series: pl.DataFrame, here: str | None = None, per_row: int = 4) -> None:
@@ -101,19 +105,29 @@ COMPARED = ("integration_index", "peer_to_clinician_ratio", "certified_pct", "pe
             "units_billed_per_peer_fte", "group_share_pct", "billing_sustainability_pct")
 
 
+NOT_PUBLISHED = "state staff only"
+"""A measure the protected layer does not carry for places (e.g. the vacancy rate), as restricted readers see it."""
+
+
 def comparison(standing: pl.DataFrame) -> pl.DataFrame:
     """Metric rows x place columns (agency, region, state), values formatted as the registry says."""
     from dashboard import widgets
 
-    places = standing["place"].to_list()
+    from dashboard.disclosure import restricted as outside_state_office
+
+    places, restricted = standing["place"].to_list(), outside_state_office()
     hidden = standing["suppressed"].fill_null("").str.split(", ").to_list() if "suppressed" in standing.columns \
         else [[]] * standing.height
     rows, state_targets = [], data.targets()
+    shown_outside = published("kpi_scorecard")  # measures the protected layer carries for regions and the state
     for metric_id in COMPARED:
         m, t = metric(metric_id), for_metric(state_targets, metric_id)
         rows.append({"measure": widgets.short_label(m.label),
-                     **{p: hidden_as(m, q) if m.column in h else m.format_value(v)
-                        for p, v, h, q in zip(places, standing[m.column], hidden, standing["quarter"])},
+                     **{p: hidden_as(m, q) if m.column in h else NOT_PUBLISHED
+                        if v is None and restricted and level != "agency" and m.column not in shown_outside
+                        else m.format_value(v)
+                        for p, v, h, q, level in zip(places, standing[m.column], hidden, standing["quarter"],
+                                                     standing["level"])},
                      "state target": "—" if t is None else m.format_value(t.target)
                      + (" (contractual)" if t.contractual else "")})
     return pl.DataFrame(rows)

@@ -51,6 +51,8 @@ def table(frame: pl.DataFrame, name: str, caption: str | None = None, row_level:
         config, height = laid_out(shown, config, kwargs.get("column_order"))
         if height and "row_height" not in kwargs:
             kwargs["row_height"] = height
+        if shown.height <= WHOLE_ROWS and "height" not in kwargs:  # short tables whole, without a scrollbar
+            kwargs["height"] = 38 + (shown.height or 1) * kwargs.get("row_height", 35)
     value = st.dataframe(shown, hide_index=True, width="stretch", column_config=config, placeholder="", **kwargs)
     if not download:
         pass
@@ -64,6 +66,8 @@ def table(frame: pl.DataFrame, name: str, caption: str | None = None, row_level:
     return value
 
 
+WHOLE_ROWS = 25
+"""A table of up to this many rows is shown whole (the grid's default height shows ten)."""
 RAW_TABLES = {"query-result"}
 """Tables shown exactly as SQL returned them (the SQL workbench): an analyst filters on the codes they see."""
 

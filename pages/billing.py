@@ -32,24 +32,22 @@ with right:
                               f"Medicaid dollars billed and paid by quarter, {f.quarter_from} to {quarter}", f.place,
                               "US dollars", "$,.0f", colours="measure"), dollars, "dollars-by-quarter", as_of)
 
-left, right = st.columns(2)
-with left:
-    st.subheader("Funding mix of peer positions")
-    if disclosure.restricted():
-        disclosure.state_only("The funding mix of peer positions")
-    else:
-        funding = disclosure.place(queries.funding_mix(f), f).drop("peer_headcount_count")
-        widgets.chart(charts.stacked(funding, "quarter", "peer_fte", "funding",
-                                     f"Peer FTE by primary funding source, {f.quarter_from} to {quarter}",
-                                     f"{f.place}; share of peer FTE", "Share of peer FTE", normalize=True,
-                                     colours="funding"),
-                      funding, "funding-mix", as_of)
-with right:
-    st.subheader(f"Billing codes, {quarter}")
-    if disclosure.restricted():
-        disclosure.state_only("Billing by code")
-    else:
-        widgets.table(queries.billing_codes(f, quarter), "billing-codes")
+st.subheader("Funding mix of peer positions")  # full width, as the billing codes below: seven columns need it
+if disclosure.restricted():
+    disclosure.state_only("The funding mix of peer positions")
+else:
+    funding = disclosure.place(queries.funding_mix(f), f).drop("peer_headcount_count")
+    widgets.chart(charts.stacked(funding, "quarter", "peer_fte", "funding",
+                                 f"Peer FTE by primary funding source, {f.quarter_from} to {quarter}",
+                                 f"{f.place}; share of peer FTE", "Share of peer FTE", normalize=True,
+                                 colours="funding"),
+                  funding, "funding-mix", as_of)
+
+st.subheader(f"Billing codes, {quarter}")
+if disclosure.restricted():
+    disclosure.state_only("Billing by code")
+else:
+    widgets.table(queries.billing_codes(f, quarter), "billing-codes")
 
 st.subheader("Denial rate by agency and quarter")
 if f.scope == ():
@@ -65,7 +63,8 @@ else:
     clicked = widgets.chart(charts.heatmap(grid, "quarter", "agency", "denial_rate_pct",
                                  f"Denial rate (% of adjudicated units) by agency, {f.quarter_from} to {quarter}",
                                  f"{f.place} · {filters.type_label(f.agency_type)} · agencies that billed; darker = "
-                                 "more denied", "Denial rate (%)", scheme="orangered", x_title="Quarter",
+                                 "more denied; blank = no claims decided that quarter", "Denial rate (%)",
+                                 scheme="orangered", x_title="Quarter",
                                  extra_tooltips=("units_denied",), row_px=18, value_domain=(0, 50),
                                  open_top=True, select="agency"), grid, "denial-rate-by-agency",
                             as_of, key="denial-grid", on_select="rerun")

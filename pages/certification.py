@@ -44,9 +44,9 @@ with right:
     else:
         grid = queries.certified_by_region_and_role(quarter)
         widgets.chart(charts.heatmap(grid, "role", "place", "certified_pct",
-                                     f"% of peer workers {label('CERTIFIED_ACTIVE').lower()} by region and role, "
-                                     f"{quarter}",
-                                     "Family, youth and forensic peers included; hover for headcounts",
+                                     f"% actively certified by region and role, {quarter}",
+                                     f"Status “{label('CERTIFIED_ACTIVE')}”; family, youth and forensic peers "
+                                     "included; hover for headcounts",
                                      "% certified", scheme="greens", extra_tooltips=("peers",),
                                      value_domain=(0, 100), x_sort=palette.ROLE_ORDER, y_sort=palette.place_order(),
                                      select="place"),

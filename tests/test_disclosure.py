@@ -11,6 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data, integration, queries
+from pipelines import publication
+from pipelines.metrics import metric
 from tests.test_app import APP, chart_data, facts, snapshot
 
 PLACES = ["R1", "R2", "R3", "R4", "R5", None]  # None: statewide
@@ -123,6 +125,24 @@ def test_agency_profile_compares_with_the_layer_and_hides_what_subtraction_would
         assert shown == "suppressed" and "certified_pct" in hidden
     else:
         assert shown.rstrip("%") == f"{certified:.1f}"
+
+
+def test_restricted_readers_are_told_what_the_layer_does_not_carry_and_get_yearly_figures_with_their_quarter(demo_env):
+    """A measure the protected layer leaves out for places (the vacancy rate) reads 'state staff only', not a dash
+    that looks like missing data; a yearly figure outside Q4 shows the last Q4 value the layer publishes, with it."""
+    db = snapshot(demo_env)
+    at = demo_as(AGENCY_USER, "agency", agency="AG0101")
+    table = next(d.value for d in at.dataframe if "measure" in d.value.columns)
+    vacancy = list(table[table["measure"] == "Peer vacancy rate"].iloc[0])
+    assert vacancy[2:4] == ["state staff only", "state staff only"] and vacancy[1].endswith("%"), vacancy
+    assert "peer_vacancy_rate_pct" not in publication.published("kpi_scorecard")
+
+    public = demo_as("", "overview")
+    card = next(m for m in public.metric if m.label == "Integration index")
+    quarter, score = facts(db, "select quarter, index_score from pub_integration_index where level = 'state' and "
+                               "index_score is not null and quarter like '%Q4' order by quarter desc limit 1")[0]
+    assert card.value == metric("integration_index").format_value(score)
+    assert any(c.value.startswith(f"{quarter}, published yearly") for c in public.caption), quarter
 
 
 SOURCES = re.compile(r"\b(?:from|join)\s+(\w+)", re.IGNORECASE)
