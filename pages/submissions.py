@@ -21,7 +21,8 @@ f = filters.current()
 if not f.quarter_from:
     widgets.empty_state(widgets.NO_DATA)
     st.stop()
-st.caption(f"{f.describe()} · {widgets.as_of_text()}: late and missing are judged on that date · "
+mine = f"Your agencies ({', '.join(f.scope)}) · " if f.scope else ""
+st.caption(f"{mine}{f.describe()} · {widgets.as_of_text()}: late and missing are judged on that date · "
            f"a report is due {submissions_view.due_days()} days after its quarter ends "
            "(state policy `submission_due_days`); the practices self-assessment is due only for "
            f"{' and '.join(submissions_view.practices_due_quarters())} (`practices_due_quarters`).")
