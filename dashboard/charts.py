@@ -111,10 +111,10 @@ def colour_scale(frame: pl.DataFrame, field: str, colours: Mapping[str, str] | s
 
 
 def _legend(frame: pl.DataFrame, field: str) -> alt.Legend:
-    """A legend under the chart, in rows of three, or of two when a label is long (a long row ran past the edge of
-    half-width charts, cutting the last entries)."""
+    """A legend under the chart, in rows of three, of two when a label is long, one per row when a label is longer
+    still (a long row ran past the edge of half-width charts, cutting the last entries)."""
     longest = max((len(str(v)) for v in _present(frame, field)), default=0)
-    return alt.Legend(orient="bottom", columns=2 if longest > 15 else 3)
+    return alt.Legend(orient="bottom", columns=1 if longest > 24 else 2 if longest > 15 else 3)
 
 
 def _is_count(frame: pl.DataFrame, field: str) -> bool:

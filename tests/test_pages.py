@@ -7,6 +7,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pipelines.contracts import label
 from tests.test_app import APP, PEERS, chart_data, facts, run_app, snapshot
 
 LATEST = "2026-Q3"
@@ -119,8 +120,8 @@ def test_certification_status_mix_and_action_list(demo_env):
     latest = mix.filter(mix["quarter"] == LATEST)
     expected = dict(facts(snap, f"select status, count(*) from certification where quarter = '{LATEST}' "
                                 f"and role in {PEERS} group by 1"))
-    assert dict(zip(latest["status"], latest["peers"])) == expected
-    grid = chart_data(chart_titled(at, "% of peer workers CERTIFIED_ACTIVE by region and role"))
+    assert dict(zip(latest["status"], latest["peers"])) == {label(s): n for s, n in expected.items()}
+    grid = chart_data(chart_titled(at, "% actively certified by region and role"))
     family = grid.filter((grid["place"] == "Statewide") & (grid["role"].str.contains("amily")))
     fam = facts(snap, f"select round(100.0 * count(*) filter (where status = 'CERTIFIED_ACTIVE') / count(*), 1) "
                       f"from certification where quarter = '{LATEST}' and role = 'FAMILY_PEER'")[0][0]
@@ -141,7 +142,7 @@ def test_retention_pareto_and_wage_bands(demo_env):
     window = "('2025-Q4', '2026-Q1', '2026-Q2', '2026-Q3')"
     expected = dict(facts(snap, f"select separation_reason, count(*) from retention where event = 'SEPARATION' "
                                 f"and quarter in {window} group by 1"))
-    assert dict(zip(reasons["reason"], reasons["separations"])) == expected
+    assert dict(zip(reasons["reason"], reasons["separations"])) == {label(r): n for r, n in expected.items()}
     assert reasons["separations"].to_list() == sorted(expected.values(), reverse=True)  # Pareto order
     assert "Role drift" in at.warning[0].value
     turnover = chart_data(chart_titled(at, "Annualized peer turnover"))

@@ -177,7 +177,7 @@ def test_places_have_the_same_colours_for_every_role_and_focus(demo_env):
 
 
 def test_the_certified_heatmap_has_one_scale_and_column_order_for_every_state_role(demo_env):
-    specs = [_spec(demo_as(p, "certification"), "CERTIFIED_ACTIVE by region and role")
+    specs = [_spec(demo_as(p, "certification"), "actively certified by region and role")
              for p in ("admin@state.example", "analyst@state.example", "viewer@state.example")]
     for spec in specs:
         colour = next(n for n in _walk(spec) if n.get("field") == "certified_pct" and "scale" in n)
