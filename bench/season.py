@@ -523,8 +523,12 @@ class Marks:
         return next(t for t, e in self.events if e == label and t >= after)
 
     def between(self, a: str, b: str) -> float:
-        ta = self.first(a)
-        return self.first(b, ta) - ta
+        """Seconds from the first `a` to the first `b` after it; 0 when either did not happen."""
+        try:
+            ta = self.first(a)
+            return self.first(b, ta) - ta
+        except StopIteration:
+            return 0.0
 
 
 def profile_child(states: int, out: str) -> None:
@@ -632,33 +636,34 @@ def breakdown(m: Marks, item: dict, checked, result, check_s: float, check_marks
              "suppression (solve, Python)": m.span("solve (Python)")}
     if m.span("protected layer"):
         layer["practice rounds"] = m.between("start protected layer", "start build pub_agency_cells")
-        layer["shown refs, stage grid"] = m.between("end protect", "start view_sql")
-        layer["pub_* views recreated"] = m.between("start view_sql", "end protected layer")
-        layer["  of which view_sql's catalog lookups"] = m.span("view_sql")
+        if m.span("view_sql"):  # a full refresh recreates the pub_* views; an incremental one keeps them
+            layer["shown refs, stage grid"] = m.between("end protect", "start view_sql")
+            layer["pub_* views recreated"] = m.between("start view_sql", "end protected layer")
+            layer["  of which view_sql's catalog lookups"] = m.span("view_sql")
+        else:
+            layer["shown refs, stage grid"] = m.between("end protect", "end protected layer")
     load = m.span("load")
     refresh = m.span("refresh")
     parts = {"is identical": m.span("_is_identical"), "supersede": m.span("_supersede"),
              "insert facts": m.span("_insert_facts"), "store warnings": m.span("_store_warnings")}
-    publication = m.span("publication")
-    commit = m.between("end refresh", "start publication") if refresh and m.span("publication") else 0.0
+    publication = m.span("publication")  # the refresh runs inside it, at publication (snapshot.publish)
     session = {"open warehouse": m.span("open warehouse"), "keep original": m.span("keep original"),
                "ingest.submit": m.span("ingest.submit")}
     writer = {
         "open warehouse (connect)": session["open warehouse"],
         "keep original (file + row)": session["keep original"],
-        "load: checks, insert submission, supersede, facts, warnings": load - refresh - commit - publication,
-        "refresh: materialized KPI tables": refresh - m.span("protected layer"),
-        "refresh: protected layer": m.span("protected layer"),
-        "commit": commit,
+        "load: checks, insert submission, supersede, facts, warnings, commit": load - publication,
+        "refresh at publication: materialized KPI tables": refresh - m.span("protected layer"),
+        "refresh at publication: protected layer": m.span("protected layer"),
         "audit record (own file, own lock)": m.span("audit record"),
-        "publication (checkpoint + copy + fsync)": publication,
+        "publication (checkpoint + copy + fsync)": publication - refresh,
     }
     if held is not None:
         writer["close warehouse (checkpoint on close) and the rest"] = held - sum(writer.values())
     pub = {"snapshot.publish": m.span("snapshot.publish"), "copy (child process)": m.span("copy (child process)"),
            "fsync": m.span("fsync"), "remove orphans": m.span("remove orphans")}
-    pub["checkpoint and the rest"] = pub["snapshot.publish"] - pub["copy (child process)"] - pub["fsync"] - \
-        pub["remove orphans"]
+    pub["checkpoint and the rest"] = pub["snapshot.publish"] - refresh - pub["copy (child process)"] - pub["fsync"] \
+        - pub["remove orphans"]
     cm = Marks()
     cm.events = check_marks
     return {"file": item["file"], "kind": item["kind"], "rows": item["rows"], "status": result.status,

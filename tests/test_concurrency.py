@@ -95,6 +95,33 @@ def test_a_killed_holder_frees_the_warehouse_at_once(initialised, env):
     assert not any(writer.queue_dir(env / "warehouse.duckdb").glob("*"))  # nobody left in line
 
 
+def test_writers_in_line_take_their_turns_in_the_order_they_came(tmp_path):
+    """Waiters once polled a non-blocking lock, so whoever polled first after a release went next: time in line
+    ran from 0 to 53 s and some were sent back busy. Eight writers that join the line one after another get the
+    warehouse in that order."""
+    db = tmp_path / "warehouse.duckdb"
+    order, threads = [], []
+
+    def join(name: str) -> None:
+        with writer.turn(db, what=name, wait=60):
+            order.append(name)
+            time.sleep(0.03 * (int(name[1:]) % 4))  # turns of uneven length, as real loads have
+
+    with writer.turn(db, what="holder"):
+        for i in range(8):
+            time.sleep(0.017 * (i % 5))  # arrivals at uneven times
+            threads.append(threading.Thread(target=join, args=(f"w{i}",)))
+            threads[-1].start()
+            deadline = time.monotonic() + 10
+            while writer.waiting(db) < i + 1:  # w{i} holds its place before the next one comes
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+    for t in threads:
+        t.join(60)
+    assert order == [f"w{i}" for i in range(8)]
+    assert writer.waiting(db) == 0
+
+
 def test_validation_and_queries_never_take_the_writers_turn(initialised, env):
     holder = hold(60)
     try:

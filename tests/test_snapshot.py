@@ -104,8 +104,9 @@ def test_a_failed_publish_keeps_the_old_snapshot(con, monkeypatch):
     duckdb.connect(str(target), read_only=True).close()  # still a valid database
 
 
-def _two_writers_in_line(write, monkeypatch) -> list[str]:
-    """Writer A loads while writer B waits in line, then B loads; returns what each publish_due call did."""
+def _two_writers_in_line(write, monkeypatch, b_loads: bool = True) -> list[str]:
+    """Writer A loads while writer B waits in line, then B loads (or writes nothing); returns what each
+    publish_due call did."""
     import threading
 
     from pipelines import writer
@@ -125,7 +126,8 @@ def _two_writers_in_line(write, monkeypatch) -> list[str]:
     def writer_b():
         a_in.wait(30)
         with writer.session(what="B") as con:
-            b_done["status"] = ingest(con, write("c.csv", clean_rows("certification")), submitted_by="b").status
+            b_done["status"] = (ingest(con, write("c.csv", clean_rows("certification")), submitted_by="b").status
+                                if b_loads else "loaded")
 
     b = threading.Thread(target=writer_b)
     b.start()
@@ -146,6 +148,14 @@ def test_a_writer_with_others_in_line_leaves_publication_to_the_last(con, write,
     assert snapshot.published_version() == snapshot.warehouse_version(con)  # both loads are visible
     assert con.execute("select count(*) from warehouse_settings where name = 'unpublished_since'").fetchall() == [(0,)]
     assert not snapshot.remove_orphans(settings.snapshot_path().parent)  # no temp copy left behind
+
+
+def test_a_publication_left_to_a_writer_that_writes_nothing_is_not_stranded(con, write, monkeypatch):
+    """B, in line, was left A's publication, then wrote nothing (a stale check, an identical file, a wait that
+    ran out): the snapshot once stayed behind until some other writer came. B's turn ends by publishing."""
+    assert _two_writers_in_line(write, monkeypatch, b_loads=False)[-1] == "published"
+    assert snapshot.published_version() == snapshot.warehouse_version(con)
+    assert con.execute("select count(*) from warehouse_settings where name = 'unpublished_since'").fetchall() == [(0,)]
 
 
 def test_publication_is_never_left_for_longer_than_the_bound(con, write, monkeypatch):
