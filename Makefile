@@ -36,6 +36,10 @@ bench: $(VENV)/.synced
 	$(VENV)/bin/python bench/ingest.py
 	$(VENV)/bin/python bench/pages.py
 	$(VENV)/bin/python bench/upload.py
+	$(VENV)/bin/python bench/season.py
+	$(VENV)/bin/python bench/viewers.py
+	$(VENV)/bin/python bench/privacy.py
+	$(VENV)/bin/python bench/workbench.py
 
 clean:
 	rm -rf $(VENV) .tools data/warehouse.duckdb data/warehouse.duckdb.wal data/warehouse.audit.duckdb data/warehouse.audit.duckdb.wal data/published
