@@ -507,37 +507,45 @@ def matrix(frame: pl.DataFrame, x: str, y: str, value: str, order: list[str], ti
 
 
 @in_words
-def small_multiples(frame: pl.DataFrame, x: str, y: str, facet: str, title: str, subtitle: str, y_title: str,
-                    y_format: str = ",.1f", columns: int = 3, target: Target | None = None,
-                    y_domain: tuple[float, float] | None = None, select: bool = True) -> alt.FacetChart:
-    """One small trend line per `facet` value (a place in its own colour, panels in the reference order), sharing
-    the y scale (`y_domain` when fixed) so panels compare; the state's target as a dashed rule in each panel; a
-    hidden point a grey cross on the panel's axis; a click on a line selects its `facet` value."""
+def small_multiples(frame: pl.DataFrame, x: str, y: str, facet: str, description: str, y_format: str = ",.1f",
+                    target: Target | None = None, y_domain: tuple[float, float] | None = None,
+                    select: bool = True) -> list[alt.LayerChart]:
+    """One small trend chart per `facet` value (a place in its own colour, in the reference order), each titled
+    with the place, sharing the y scale (`y_domain` when fixed, else 0 to the highest value or target) and the
+    quarters so they compare; the state's target as a dashed rule; a hidden point a grey cross on the axis; a
+    click on a point selects its `facet` value. Charts of their own rather than a Vega facet, whose panels have
+    a fixed width (empty space at 1920 px, a sideways scroll on a narrow screen): widgets.panels lays them out
+    in columns as wide as the page allows."""
     panel_h = 160
     quarters = _present(frame, x)
-    x_enc = alt.X(f"{x}:O", title=None, sort=quarters, axis=alt.Axis(labelAngle=-40))
+    x_enc = alt.X(f"{x}:O", title=None, sort=quarters, scale=alt.Scale(domain=quarters),
+                  axis=alt.Axis(labelAngle=-40))
     count = _is_count(frame, y)
-    y_scale = alt.Scale(domain=list(y_domain)) if y_domain else (_count_scale(frame[y].max()) if count
-                                                                 else alt.Undefined)
-    y_enc = alt.Y(f"{y}:Q", title=y_title, scale=y_scale,
-                  axis=alt.Axis(**COUNT_AXIS) if count else alt.Axis(format=y_format))
+    top = max(frame[y].max() or 0, (target.target or 0) if target else 0)
+    y_scale = (alt.Scale(domain=list(y_domain)) if y_domain else _count_scale(top) if count
+               else alt.Scale(domain=[0, top or 1], nice=True))
+    y_enc = alt.Y(f"{y}:Q", title=None, scale=y_scale, axis=alt.Axis(**COUNT_AXIS) if count
+                  else alt.Axis(format=y_format))
     colour = alt.Color(f"{facet}:N", legend=None, scale=colour_scale(frame, facet))
-    gaps = alt.Chart().mark_line().encode(x=x_enc, y=y_enc, color=colour)  # over every row: a hidden point breaks it
-    base = (alt.Chart().transform_filter(_valid(y)).mark_circle(size=36, opacity=1)
-            .encode(x=x_enc, y=y_enc, color=colour,
-                    tooltip=[alt.Tooltip(f"{facet}:N"), alt.Tooltip(f"{x}:N", title="Quarter"),
-                             alt.Tooltip(f"{y}:Q", title=y_title, format=y_format)]))
-    if select:
-        base = base.add_params(_pick(facet))
-    layers = [gaps, base, *_target_marks(target, y_format)]
-    if _has_hidden(frame, y):
-        layers.append(_hidden_points(frame, x, x_enc, y, None, panel_h))
-    layered = alt.layer(*layers, data=_with_target(frame, target).to_pandas())
     places = palette.place_order() if facet in PLACE_FIELDS else []
-    sort = [p for p in places if p in set(_present(frame, facet))] or alt.Undefined
-    return layered.properties(width=220, height=panel_h).facet(
-        facet=alt.Facet(f"{facet}:N", title=None, sort=sort), columns=columns,
-        title=_title(title, subtitle))
+    present = _present(frame, facet)
+    panels = []
+    for place in [p for p in places if p in present] + [p for p in present if p not in places]:
+        rows = frame.filter(pl.col(facet) == place)
+        gaps = alt.Chart().mark_line().encode(x=x_enc, y=y_enc, color=colour)  # a hidden point breaks the line
+        dots = (alt.Chart().transform_filter(_valid(y)).mark_circle(size=36, opacity=1)
+                .encode(x=x_enc, y=y_enc, color=colour,
+                        tooltip=[alt.Tooltip(f"{facet}:N"), alt.Tooltip(f"{x}:N", title="Quarter"),
+                                 alt.Tooltip(f"{y}:Q", format=y_format)]))
+        if select:
+            dots = dots.add_params(_pick(facet))
+        layers = [gaps, dots, *_target_marks(target, y_format)]
+        if _has_hidden(rows, y):
+            layers.append(_hidden_points(rows, x, x_enc, y, None, panel_h))
+        panels.append(alt.layer(*layers, data=_with_target(rows, target).to_pandas(),
+                                title=alt.TitleParams(str(place), anchor="start", fontSize=13),
+                                description=f"{description}: {place}").properties(height=panel_h))
+    return panels
 
 
 # --- points and curves --------------------------------------------------------------------------------

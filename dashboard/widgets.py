@@ -8,6 +8,8 @@ import json
 import math
 import re
 import urllib.parse
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import altair as alt
@@ -15,6 +17,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import disclosure
+from dashboard.charts import FIT
 from pipelines import csv_safe
 from pipelines.contracts import label_codes, plural  # noqa: F401 (pages call widgets.plural)
 from pipelines.metrics import metric
@@ -403,16 +406,44 @@ def png(chart_obj: alt.TopLevelMixin) -> bytes:
 def chart(chart_obj: alt.TopLevelMixin, frame: pl.DataFrame, name: str, as_of: str, **kwargs):
     """An Altair chart, its as-of date, its data as CSV and the picture as PNG (rendered on click)."""
     shown = st.altair_chart(chart_obj, width="stretch", **kwargs)
+    _chart_footer(lambda: chart_obj, frame, name, as_of)
+    return shown
+
+
+def panels(charts: list[alt.LayerChart], frame: pl.DataFrame, name: str, as_of: str, title: str, subtitle: str,
+           key: str, on_select=None, columns: int = 3) -> None:
+    """Small multiples (charts.small_multiples) under one title, `columns` to a row, each as wide as its column
+    (on a narrow screen the columns stack); one as-of line, one CSV and one PNG for them all. `on_select(key)`
+    gives the callback of the panel under `key`."""
+    st.markdown(f"**{title}**")
+    if not charts:
+        empty_state(NO_MATCH)
+        return
+    st.caption(subtitle)
+    for start in range(0, len(charts), columns):
+        for i, column in enumerate(st.columns(columns), start):
+            if i < len(charts):
+                with column:
+                    st.altair_chart(charts[i].properties(autosize=FIT), width="stretch",
+                                    key=f"{key}-{i}", on_select=on_select(f"{key}-{i}") if on_select else "ignore")
+    def picture() -> alt.ConcatChart:
+        with warnings.catch_warnings():  # the panels' click selections, merged into one: the picture needs none
+            warnings.simplefilter("ignore")
+            return alt.concat(*(c.properties(width=220) for c in charts), columns=columns,
+                              title=alt.TitleParams(title, subtitle=subtitle, anchor="start"))
+    _chart_footer(picture, frame, name, as_of)
+
+
+def _chart_footer(picture: Callable[[], alt.TopLevelMixin], frame: pl.DataFrame, name: str, as_of: str) -> None:
     note, buttons = st.columns([3, 2], vertical_alignment="center")
     note.caption(f"Figures as of {date_text(as_of)}. Source: accepted quarterly agency reports.")
     with buttons.container(horizontal=True, horizontal_alignment="right"):
         st.download_button("CSV", lambda: csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv",
                            key=f"dl-chart-{name}", icon=":material/download:", on_click="ignore",
                            help="The data behind this chart")
-        st.download_button("PNG", lambda: png(chart_obj), file_name=f"{name}.png", mime="image/png",
+        st.download_button("PNG", lambda: png(picture()), file_name=f"{name}.png", mime="image/png",
                            key=f"png-chart-{name}", icon=":material/image:", on_click="ignore",
                            help="This chart as a picture")
-    return shown
 
 
 def scope_note(filters) -> None:

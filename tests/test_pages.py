@@ -46,9 +46,16 @@ def test_regions_small_multiples_follow_the_measure_and_quarters(demo_env):
     at.switch_page("pages/regions.py").run()
     at.get("button_group")[0].set_value("certified_pct").run()
     assert not at.exception
-    trend = chart_data(chart_titled(at, "% certified by region"))
-    assert sorted(trend["quarter"].unique()) == ["2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2"]
-    lapsed = trend.filter(trend["region"] == "River Valley").sort("quarter")["value"].to_list()
+    panels = [e for e in at.get("vega_lite_chart") if "% certified by region" in e.proto.spec]
+    names = [json.loads(e.proto.spec)["title"]["text"] for e in panels]
+    assert names == [r for (r,) in facts(snapshot(demo_env), "select name from regions order by region_id")]
+    for panel in panels:  # one scale and the same quarters in every panel, so they compare
+        spec = json.loads(panel.proto.spec)
+        assert spec["layer"][0]["encoding"]["y"]["scale"]["domain"] == [0, 100]
+        assert spec["layer"][0]["encoding"]["x"]["scale"]["domain"] == ["2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2"]
+    trend = chart_data(panels[names.index("River Valley")])
+    assert set(trend["region"]) == {"River Valley"}
+    lapsed = trend.sort("quarter")["value"].to_list()
     expected = facts(snapshot(demo_env), f"select c.quarter, round(100.0 * count(*) filter (where status = "
                      f"'CERTIFIED_ACTIVE') / count(*), 2) from certification c join agencies a using (agency_id) "
                      f"where a.region_id = 'R3' and c.role in {PEERS} and c.quarter between '2025-Q3' and '2026-Q2' "
