@@ -127,9 +127,10 @@ def regions_in_quarter(quarter: str) -> pl.DataFrame:
 
 def region_components(quarter: str) -> pl.DataFrame:
     return query("select c.entity_name as region, c.entity_id as region_id, "
-                 "upper(c.component[1]) || replace(c.component[2:], '_', ' ') as component, "
+                 "coalesce(t.label, c.component) as component, "
                  "c.component_order, round(c.component_value, 2) as value, c.target_value as target, "
-                 f"round(c.sub_score, 0) as sub_score{_hidden('c', renamed={'component_value': 'value'})} from {view('kpi_integration_components')} c "
+                 f"round(c.sub_score, 0) as sub_score{_hidden('c', renamed={'component_value': 'value'})} "
+                 f"from {view('kpi_integration_components')} c left join targets t on t.component = c.component "
                  "where c.level = 'region' and c.quarter = ? order by c.entity_id, c.component_order", [quarter])
 
 

@@ -37,6 +37,10 @@ def test_regions_scorecard_and_components(demo_env):
     heat = chart_data(chart_titled(at, "Integration sub-scores"))
     assert heat.height == 5 * 6  # 5 regions x (5 workforce components + the practice pillar)
     assert heat["sub_score"].min() >= 0 and heat["sub_score"].max() <= 100
+    labels = dict(facts(snap, "select component, label from targets"))  # components in the targets' words
+    assert list(heat.unique("component", maintain_order=True)["component"]) == [
+        labels[c] for c, _ in facts(snap, "select distinct component, component_order from kpi_integration_components "
+                                          "order by component_order")]
 
 
 def test_regions_small_multiples_follow_the_measure_and_quarters(demo_env):
