@@ -268,7 +268,7 @@ def bars(frame: pl.DataFrame, category: str, value: str, title: str, subtitle: s
         colour = alt.value(PALETTE[0])
     scale = (alt.Scale(domain=list(value_domain)) if value_domain
              else _count_scale(frame[value].max()) if count else alt.Undefined)
-    axis = alt.Axis(**COUNT_AXIS) if count else alt.Axis(format=value_format)
+    axis = alt.Axis(**COUNT_AXIS) if count else alt.Axis(format=value_format, tickCount=8)
     labels = _present(frame, category)
     y = alt.Y(f"{category}:N", title=None, sort=labels,
               axis=alt.Axis(labelExpr=_wrapped_labels(labels) or alt.Undefined, labelLimit=LABEL_CHARS * 9))
