@@ -804,7 +804,7 @@ def main() -> None:
           f"({built['seconds']})", flush=True)
     doc = json.loads(target.read_text()) if args.profile_only and target.exists() else {}
     doc.update({"machine": machine(), "measured": time.strftime("%Y-%m-%d %H:%M"), "states": args.states,
-                "warehouse": built})
+                "warehouse": {**built, "reference": os.path.relpath(built["reference"], ROOT)}})
     doc.pop("code", None)
     if not args.profile_only:
         doc["season"] = {"measured": time.strftime("%Y-%m-%d %H:%M"), "code": code_state(),

@@ -597,7 +597,7 @@ def main(argv: list[str] | None = None) -> int:
             snap = (args.snapshot or db.parent / "published" / db.name).resolve()
         else:
             db, snap = demo_warehouse(OUT / "viewers-demo")
-        results["warehouse"] = {"db": str(db), "snapshot": str(snap)}
+        results["warehouse"] = {"db": os.path.relpath(db, ROOT), "snapshot": os.path.relpath(snap, ROOT)}
         with tempfile.TemporaryDirectory(prefix="viewers-") as tmp:
             for count in (int(c) for c in args.replicas.split(",")):
                 print(f"{count} replica(s) behind nginx:", file=sys.stderr)
