@@ -507,9 +507,9 @@ def matrix(frame: pl.DataFrame, x: str, y: str, value: str, order: list[str], ti
 
 
 @in_words
-def small_multiples(frame: pl.DataFrame, x: str, y: str, facet: str, description: str, y_format: str = ",.1f",
-                    target: Target | None = None, y_domain: tuple[float, float] | None = None,
-                    select: bool = True) -> list[alt.LayerChart]:
+def small_multiples(frame: pl.DataFrame, x: str, y: str, facet: str, description: str, y_title: str,
+                    y_format: str = ",.1f", target: Target | None = None,
+                    y_domain: tuple[float, float] | None = None, select: bool = True) -> list[alt.LayerChart]:
     """One small trend chart per `facet` value (a place in its own colour, in the reference order), each titled
     with the place, sharing the y scale (`y_domain` when fixed, else 0 to the highest value or target) and the
     quarters so they compare; the state's target as a dashed rule; a hidden point a grey cross on the axis; a
@@ -536,7 +536,7 @@ def small_multiples(frame: pl.DataFrame, x: str, y: str, facet: str, description
         dots = (alt.Chart().transform_filter(_valid(y)).mark_circle(size=36, opacity=1)
                 .encode(x=x_enc, y=y_enc, color=colour,
                         tooltip=[alt.Tooltip(f"{facet}:N"), alt.Tooltip(f"{x}:N", title="Quarter"),
-                                 alt.Tooltip(f"{y}:Q", format=y_format)]))
+                                 alt.Tooltip(f"{y}:Q", title=y_title, format=y_format)]))
         if select:
             dots = dots.add_params(_pick(facet))
         layers = [gaps, dots, *_target_marks(target, y_format)]

@@ -426,6 +426,7 @@ def panels(charts: list[alt.LayerChart], frame: pl.DataFrame, name: str, as_of: 
                 with column:
                     st.altair_chart(charts[i].properties(autosize=FIT), width="stretch",
                                     key=f"{key}-{i}", on_select=on_select(f"{key}-{i}") if on_select else "ignore")
+
     def picture() -> alt.ConcatChart:
         with warnings.catch_warnings():  # the panels' click selections, merged into one: the picture needs none
             warnings.simplefilter("ignore")

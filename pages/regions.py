@@ -51,9 +51,9 @@ measure = st.segmented_control("Measure", list(trend_metrics), format_func=trend
 SHARES = {"index_score", "certified_pct", "denial_rate_pct"}  # on a fixed 0-100 axis
 trend = disclosure.protect(queries.region_trends(f, measure), chart=True)
 title = f"{trend_metrics[measure]} by region, {f.quarter_from} to {f.quarter_to}"
-widgets.panels(charts.small_multiples(trend, "quarter", "value", "region", title, target=kpis.target_of(
-                   "integration_index" if measure == "index_score" else measure),
-                   y_domain=(0, 100) if measure in SHARES else None),
+target = kpis.target_of("integration_index" if measure == "index_score" else measure)
+widgets.panels(charts.small_multiples(trend, "quarter", "value", "region", title, trend_metrics[measure],
+                                      target=target, y_domain=(0, 100) if measure in SHARES else None),
                trend, f"{measure}-trend-by-region", as_of, title,
                "One chart per region, same scale; dashed: the state's target. Click a point to focus on its region.",
                key="region-trends", on_select=lambda key: charts.focus_on_click(key, "region"))

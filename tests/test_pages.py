@@ -57,6 +57,8 @@ def test_regions_small_multiples_follow_the_measure_and_quarters(demo_env):
         spec = json.loads(panel.proto.spec)
         assert spec["layer"][0]["encoding"]["y"]["scale"]["domain"] == [0, 100]
         assert spec["layer"][0]["encoding"]["x"]["scale"]["domain"] == ["2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2"]
+        assert {"field": "value", "type": "quantitative", "title": "% certified", "format": ",.1f"} in \
+            spec["layer"][1]["encoding"]["tooltip"]  # the measure named where a reader hovers
     trend = chart_data(panels[names.index("River Valley")])
     assert set(trend["region"]) == {"River Valley"}
     lapsed = trend.sort("quarter")["value"].to_list()
