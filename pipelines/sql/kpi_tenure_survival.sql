@@ -76,7 +76,21 @@ grid as (
     from entities
 ),
 
+ended as (
+    -- spells by the month they ended (separated or censored): the curve needs only these counts per month
+    select
+        level,
+        entity_id,
+        tenure_months,
+        count(*) as ended_count,
+        count(*) filter (where separated) as separations_count,
+        count(*) filter (where not separated) as censored_count
+    from spell_levels
+    group by level, entity_id, tenure_months
+),
+
 counted as (
+    -- at risk at month m: spells that lasted m months or more, the sum of those ending at m or later
     select
         g.level,
         g.entity_id,
@@ -84,13 +98,16 @@ counted as (
         g.agency_id,
         g.spells_count,
         g.tenure_month,
-        count(s.tenure_months) as at_risk_count,
-        count(s.tenure_months) filter (where s.tenure_months = g.tenure_month and s.separated) as separations_count,
-        count(s.tenure_months) filter (where s.tenure_months = g.tenure_month and not s.separated) as censored_count
+        cast(sum(coalesce(e.ended_count, 0)) over (
+            partition by g.level, g.entity_id
+            order by g.tenure_month desc
+            rows between unbounded preceding and current row
+        ) as bigint) as at_risk_count,
+        coalesce(e.separations_count, 0) as separations_count,
+        coalesce(e.censored_count, 0) as censored_count
     from grid as g
-    left join spell_levels as s
-        on s.level = g.level and s.entity_id = g.entity_id and s.tenure_months >= g.tenure_month
-    group by g.level, g.entity_id, g.region_id, g.agency_id, g.spells_count, g.tenure_month
+    left join ended as e
+        on e.level = g.level and e.entity_id = g.entity_id and e.tenure_months = g.tenure_month
 ),
 
 survival as (
