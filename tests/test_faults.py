@@ -167,7 +167,9 @@ def test_normal_files_read_the_same_through_the_bounded_child(tmp_path):
     rows = clean_rows("headcount")
     book = io.BytesIO()
     pl.DataFrame(rows[1:], schema=rows[0], orient="row").write_excel(book, worksheet="Report")
-    for name, data in (("h.csv", csv_bytes(rows)), ("h.xlsx", book.getvalue())):
+    big = csv_bytes(rows[:1] + rows[1:] * (2 * bounded_read.SMALL_TEXT_BYTES // len(csv_bytes(rows)) + 2))
+    assert len(big) > bounded_read.SMALL_TEXT_BYTES  # so it goes through the child
+    for name, data in (("h.csv", big), ("h.xlsx", book.getvalue())):
         direct, bounded = reading.read_file(name, data), bounded_read.read_file(name, data)
         assert bounded.frame.equals(direct.frame)
         assert (bounded.headers, bounded.sha256, bounded.notes) == (direct.headers, direct.sha256, direct.notes)
@@ -349,6 +351,31 @@ def test_a_full_snapshot_disk_reports_loaded_but_not_published(small_disk, tmp_p
     assert again.returncode == 0, again.stderr
     assert "was out of date" in again.stderr
     assert snapshot.published_version(target)[0] == 1
+
+
+def test_only_a_small_plain_text_file_is_read_without_the_child(monkeypatch, tmp_path):
+    from pipelines import bounded_read, reading
+
+    children = []
+    real_run = subprocess.run
+    monkeypatch.setattr(bounded_read.subprocess, "run", lambda *a, **k: children.append(a) or real_run(*a, **k))
+    rows = clean_rows("headcount")
+    small = csv_bytes(rows)
+    (tmp_path / "h.csv").write_bytes(small)
+    for table in (bounded_read.read_file("h.csv", small), bounded_read.read_file(tmp_path / "h.csv")):
+        assert table.frame.equals(reading.read_file("h.csv", small).frame)
+    assert children == []
+    wide = small + b"," * bounded_read.MAX_COLUMNS + b"\n"  # one line of 1,001 cells: the child reads it
+    book = io.BytesIO()
+    import polars as pl
+    pl.DataFrame(rows[1:], schema=rows[0], orient="row").write_excel(book)
+    for name, data in (("wide.csv", wide), ("h.xlsx", book.getvalue()), ("h.csv", small * 2000)):
+        try:
+            bounded_read.read_file(name, data)
+        except reading.Unreadable:
+            pass
+        assert len(children) == 1, name
+        children.clear()
 
 
 def test_a_read_past_its_time_limit_is_stopped(tmp_path):
