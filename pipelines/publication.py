@@ -344,14 +344,13 @@ def _bridge(values: dict[Key, float], hidden: set[Key]) -> Key | None:
     state row and the total column: a hidden cell can be moved, keeping every sum, only along a cycle of
     hidden cells alternating between its row and column; one on no cycle (a bridge of that graph) is pinned
     however many hidden cells its relations hold. The cell returned is the smallest shown one that joins the
-    two sides of the first bridge found (a non-zero one if there is one)."""
+    two sides of the first bridge (in key order) that any shown cell can join (a non-zero one if there is
+    one)."""
     edges = sorted(hidden & set(values))
-    for edge in edges:
-        rest = [e for e in edges if e != edge]
-        side = _reach(("row", edge[0]), rest)
-        if ("col", edge[2:]) in side:
-            continue
-        other = _reach(("col", edge[2:]), rest)
+    links = _links(edges)
+    for i in sorted(_bridges(links)):
+        side = _reach(("row", edges[i][0]), links, i)
+        other = _reach(("col", edges[i][2:]), links, i)
         joins = [k for k in values if k not in hidden
                  and {("row", k[0]), ("col", k[2:])} & side and {("row", k[0]), ("col", k[2:])} & other]
         if joins:
@@ -359,16 +358,56 @@ def _bridge(values: dict[Key, float], hidden: set[Key]) -> Key | None:
     return None
 
 
-def _reach(start: tuple[str, object], edges: list[Key]) -> set[tuple[str, object]]:
-    """The rows and columns connected to `start` through the given cells."""
-    links: dict[tuple[str, object], list[tuple[str, object]]] = defaultdict(list)
-    for e in edges:
-        links[("row", e[0])].append(("col", e[2:]))
-        links[("col", e[2:])].append(("row", e[0]))
+Node = tuple[str, object]  # ("row", place) or ("col", (categorization, category))
+
+
+def _links(edges: list[Key]) -> dict[Node, list[tuple[Node, int]]]:
+    """The row-column graph of the hidden cells: each node's neighbours, with the index of the cell between."""
+    links: dict[Node, list[tuple[Node, int]]] = defaultdict(list)
+    for i, e in enumerate(edges):
+        links[("row", e[0])].append((("col", e[2:]), i))
+        links[("col", e[2:])].append((("row", e[0]), i))
+    return links
+
+
+def _bridges(links: dict[Node, list[tuple[Node, int]]]) -> set[int]:
+    """The cells on no cycle (Tarjan's bridges, iterative; two cells between the same row and column make a
+    cycle): one depth-first pass instead of a search per cell."""
+    order: dict[Node, int] = {}
+    low: dict[Node, int] = {}
+    found: set[int] = set()
+    for root in list(links):
+        if root in order:
+            continue
+        order[root] = low[root] = len(order)
+        stack = [(root, -1, iter(links[root]))]
+        while stack:
+            node, via, todo = stack[-1]
+            for nxt, i in todo:
+                if i == via:
+                    continue
+                if nxt in order:
+                    low[node] = min(low[node], order[nxt])
+                else:
+                    order[nxt] = low[nxt] = len(order)
+                    stack.append((nxt, i, iter(links[nxt])))
+                    break
+            else:
+                stack.pop()
+                if stack:
+                    parent = stack[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                    if low[node] > order[parent]:
+                        found.add(via)
+    return found
+
+
+def _reach(start: Node, links: dict[Node, list[tuple[Node, int]]], without: int) -> set[Node]:
+    """The rows and columns connected to `start` through the hidden cells but the one at index `without`."""
     seen, todo = {start}, [start]
     while todo:
-        for nxt in links[todo.pop()]:
-            if nxt not in seen:
+        for nxt, i in links.get(todo.pop(), ()):
+            if i != without and nxt not in seen:
                 seen.add(nxt)
                 todo.append(nxt)
     return seen
@@ -405,10 +444,14 @@ def solve(con: duckdb.DuckDBPyConnection, since: str | None = None) -> int:
         problems[(q, fam)][(ent, kind, cz, cat)] = (
             float(value), primary(value, agencies, contributors, dominated, people[fam]))
         behind[(q, fam)][ent] = agencies
+    # each agency's non-zero parts, for the problems that weigh them (a zero part tells no agency anything)
+    weighed = [f.name for f in FAMILIES if f.people or f.by_agency]
     parts: dict[tuple[str, str], dict[Key, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
     for q, fam, agency, region, cz, cat, value in con.execute(
             "select quarter, family, agency_id, region_id, categorization, category, value "
-            "from pub_agency_cells where quarter >= ?", [since]).fetchall():
+            "from pub_agency_cells where quarter >= ? and value <> 0 and list_contains(?, family) "
+            "and (not list_contains(?, family) or quarter like '%Q4')",
+            [since, weighed, list(WINDOWED)]).fetchall():
         for key in ((region, "ALL", cz, cat), ("STATE", "ALL", cz, cat)):
             parts[(q, fam)][key][agency] = float(value)
     rows = []

@@ -415,3 +415,42 @@ def test_telling_transition_cells_and_cycles_by_hand():
     hidden = suppress(values, {("R1", "ALL", "s", "a")}, own, by_agency=True)
     assert ("R1", "ALL", "s", "a") in hidden and len(hidden) >= 4
     assert publication._bridge(values, hidden) is None
+
+
+def _first_bridge_by_search(values, hidden):
+    """The definition, one search per hidden cell: the first (in key order) whose row and column fall apart
+    without it and that a shown cell can join again; the smallest such shown cell, non-zero first."""
+    def reach(start, cells):
+        seen, todo = {start}, [start]
+        while todo:
+            node = todo.pop()
+            for e in cells:
+                for a, b in ((("row", e[0]), ("col", e[2:])), (("col", e[2:]), ("row", e[0]))):
+                    if a == node and b not in seen:
+                        seen.add(b)
+                        todo.append(b)
+        return seen
+    edges = sorted(hidden & set(values))
+    for edge in edges:
+        rest = [e for e in edges if e != edge]
+        side = reach(("row", edge[0]), rest)
+        if ("col", edge[2:]) in side:
+            continue
+        other = reach(("col", edge[2:]), rest)
+        joins = [k for k in values if k not in hidden
+                 and {("row", k[0]), ("col", k[2:])} & side and {("row", k[0]), ("col", k[2:])} & other]
+        if joins:
+            return min(joins, key=lambda k: (values[k] == 0, values[k], k))
+    return None
+
+
+def test_the_pinned_cell_found_in_one_pass_is_the_one_a_search_per_cell_finds():
+    rng = random.Random(20261203)
+    for _ in range(400):
+        places = ["STATE", *(f"R{i}" for i in range(rng.randint(1, 6)))]
+        kinds = ["ALL", *(["RCO"] if rng.random() < 0.3 else [])]  # two cells between one row and column
+        cats = [("", "")] + [("s", c) for c in "abcde"[:rng.randint(1, 5)]]
+        values = {(p, k, cz, c): float(rng.choice([0, 0, 1, 2, 5, 9])) for p in places for k in kinds
+                  for cz, c in cats}
+        hidden = set(rng.sample(sorted(values), rng.randint(0, len(values) // 2)))
+        assert publication._bridge(values, hidden) == _first_bridge_by_search(values, hidden), (values, hidden)
