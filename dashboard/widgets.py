@@ -4,6 +4,7 @@ read (words for codes, numbers by unit, one date format, plurals)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import re
@@ -403,9 +404,17 @@ def png(chart_obj: alt.TopLevelMixin) -> bytes:
     return vl_convert.vegalite_to_png(json.dumps(chart_obj.to_dict()), scale=2)
 
 
+def unchecked(chart_obj: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """The chart, serialized without a check against the Vega-Lite schema on every run (half of what converting
+    a chart costs, and Streamlit converts one chart at a time per process). The charts of every page, as
+    every role, are checked against the schema by tests/test_chart_schema.py."""
+    object.__setattr__(chart_obj, "to_dict", functools.partial(type(chart_obj).to_dict, chart_obj, validate=False))
+    return chart_obj
+
+
 def chart(chart_obj: alt.TopLevelMixin, frame: pl.DataFrame, name: str, as_of: str, **kwargs):
     """An Altair chart, its as-of date, its data as CSV and the picture as PNG (rendered on click)."""
-    shown = st.altair_chart(chart_obj, width="stretch", **kwargs)
+    shown = st.altair_chart(unchecked(chart_obj), width="stretch", **kwargs)
     _chart_footer(lambda: chart_obj, frame, name, as_of)
     return shown
 
@@ -424,7 +433,7 @@ def panels(charts: list[alt.LayerChart], frame: pl.DataFrame, name: str, as_of: 
         for i, column in enumerate(st.columns(columns), start):
             if i < len(charts):
                 with column:
-                    st.altair_chart(charts[i].properties(autosize=FIT), width="stretch",
+                    st.altair_chart(unchecked(charts[i].properties(autosize=FIT)), width="stretch",
                                     key=f"{key}-{i}", on_select=on_select(f"{key}-{i}") if on_select else "ignore")
 
     def picture() -> alt.ConcatChart:
