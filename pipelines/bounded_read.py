@@ -63,7 +63,7 @@ def read_file(path: Path | str, data: bytes | None = None, *, memory_bytes: int 
 
         parent -> child (stdin):  JSON {path, memory, limit, has_data, table_fd} line, then the upload's bytes
         child -> parent (stdout): b"R" + JSON {headers, sha256, format, notes, findings}, the table as an Arrow
-                                  IPC file in `table_fd` (an anonymous in-memory file the parent maps), or
+                                  IPC file in `table_fd` (an anonymous in-memory file the parent reads back), or
                                   b"E" + JSON {code, message}
     """
     path = Path(path)
