@@ -463,7 +463,7 @@ def solve(con: duckdb.DuckDBPyConnection, since: str | None = None) -> int:
         if fam in WINDOWED and not q.endswith("Q4"):  # no count of theirs is published: rates need only primary
             chosen = alone
         else:
-            chosen = suppress(values, alone, parts[(q, fam)] if family.people or family.by_agency else None,
+            chosen = suppress(values, alone, parts[(q, fam)] if fam in weighed else None,
                               KEEP.get(fam, frozenset()), family.by_agency)
         for key in chosen:
             rows.append((q, fam, *key))
